@@ -1,0 +1,1 @@
+"""Command-line interface: the same engine calls the editor makes, for scripts and folders."""

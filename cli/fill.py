@@ -1,0 +1,44 @@
+"""``main.py inpaint``: fill one image."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.progress import run_with_bar
+from engines import registry
+from engines.contract import InpaintRequest
+from engines.errors import InputError
+from engines.imageio import load_image, load_mask, load_sketch, save_image
+from engines.pipeline import inpaint
+
+
+def output_paths(out: Path, count: int) -> list[Path]:
+    """``out`` for one result; ``stem_1.ext``, ``stem_2.ext``, ... for several."""
+    if count == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}_{i + 1}{out.suffix}") for i in range(count)]
+
+
+def refuse_overwriting(outputs: list[Path], originals: list[Path]) -> None:
+    for path in outputs:
+        for original in originals:
+            if path.resolve() == original.resolve():
+                raise InputError(f"{path} is an input file; originals are never overwritten. Choose another --out.")
+
+
+def fill_one(args: argparse.Namespace, options: dict[str, str]) -> int:
+    image_path, out = Path(args.image), Path(args.out)
+    loaded = load_image(image_path)
+    shape = loaded.rgb.shape[:2]
+    mask = load_mask(args.mask, shape)
+    sketch = load_sketch(args.sketch, shape) if args.sketch else None
+    engine = registry.create(args.engine, args.device)
+    request = InpaintRequest(loaded.rgb, mask, sketch, args.seed, args.device, args.n_results, options)
+    inputs = [image_path, Path(args.mask)] + ([Path(args.sketch)] if args.sketch else [])
+    refuse_overwriting(output_paths(out, args.n_results), inputs)
+    result = run_with_bar(inpaint(engine, request), image_path.name)
+    paths = output_paths(out, len(result.candidates))
+    for path, candidate in zip(paths, result.candidates):
+        save_image(path, candidate.image, loaded.meta)
+    print(f"{result.message} Wrote {', '.join(str(p) for p in paths)}")
+    return 0

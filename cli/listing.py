@@ -1,0 +1,17 @@
+"""``main.py engines``: every registered engine with what it needs and whether it can run."""
+from __future__ import annotations
+
+from engines import registry
+
+
+def print_engines() -> int:
+    rows = [("engine", "status", "needs", "resolution", "title")]
+    for name in registry.names():
+        spec = registry.spec(name)
+        resolution = f"{spec.resolution} px" if spec.resolution else "any"
+        needs = ", ".join(sorted(n.value for n in spec.needs))
+        rows.append((name, registry.weights_state(name).value, needs, resolution, spec.title))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0

@@ -1,0 +1,74 @@
+"""``python main.py``: the editor by default; sub-commands for scripts."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from engines.errors import InpaintError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Inpainting editor and command-line tools.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("gui", help="open the editor (the default)").add_argument("image", nargs="?", help="photo to open")
+    commands.add_parser("engines", help="list the engines and whether they can run")
+
+    fill = commands.add_parser("inpaint", help="fill the masked pixels of one image")
+    fill.add_argument("--image", required=True, help="photo to fill (never overwritten)")
+    fill.add_argument("--mask", required=True, help="mask image: white = fill")
+    fill.add_argument("--sketch", help="RGBA strokes guiding engines that read a sketch")
+    fill.add_argument("--out", required=True, help="output file; the format follows its extension")
+    fill.add_argument("--n-results", type=int, default=1, help="results to make, for engines that give several")
+    _engine_arguments(fill)
+
+    batch = commands.add_parser("batch", help="fill every image of a folder")
+    batch.add_argument("--images", required=True, help="folder of photos (read only)")
+    batch.add_argument("--masks", required=True, help="folder of masks matched by file stem, or one mask for all")
+    batch.add_argument("--out", required=True, help="output folder (created; never an input folder)")
+    batch.add_argument("--concat", action="store_true", help="write original | mask | result side by side")
+    _engine_arguments(batch)
+    return parser
+
+
+def _engine_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", default="telea", help="engine name (see: main.py engines)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where learned engines run")
+    parser.add_argument("--opt", action="append", default=[], metavar="NAME=VALUE", help="engine option, repeatable")
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InpaintError(f"--opt expects NAME=VALUE; got {pair!r}.")
+        options[name.strip()] = value.strip()
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command in (None, "gui"):
+            from cli.gui import run_gui
+
+            return run_gui(getattr(args, "image", None), parser)
+        if args.command == "engines":
+            from cli.listing import print_engines
+
+            return print_engines()
+        if args.command == "inpaint":
+            from cli.fill import fill_one
+
+            return fill_one(args, parse_options(args.opt))
+        from cli.batch import fill_folder
+
+        return fill_folder(args, parse_options(args.opt))
+    except InpaintError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,52 @@
+"""The engine base class: an engine fills one crop at its own resolution; engines/pipeline.py does the rest."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from engines.contract import CancelToken, EngineSpec, Work
+
+
+@dataclass(frozen=True)
+class Crop:
+    """What the pipeline hands an engine: a context box at the engine's resolution, padded to its multiple.
+
+    image: h x w x 3 uint8; mask: h x w bool (True = fill); sketch: h x w x 4 uint8 or None.
+    Arrays are read-only; an engine returns new arrays.
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+    sketch: np.ndarray | None
+    n_results: int
+
+
+class Engine:
+    """Subclasses set ``spec`` and override :meth:`fill_one` (one image per call) or :meth:`fill`.
+
+    Learned engines set ``uses_device`` and move their networks in :meth:`to`.
+    """
+
+    spec: ClassVar[EngineSpec]
+    uses_device: ClassVar[bool] = False
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+
+    def to(self, device: str) -> None:
+        self.device = device
+
+    def fill(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator, cancel: CancelToken) -> Work[list[np.ndarray]]:
+        """Yield progress; return ``crop.n_results`` filled images of the crop's size (hole pixels matter)."""
+        yield from ()  # simple engines report no progress of their own
+        results = []
+        for _ in range(crop.n_results):
+            cancel.raise_if_cancelled()
+            results.append(self.fill_one(crop, options, rng))
+        return results
+
+    def fill_one(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must override fill_one or fill")

@@ -1,0 +1,1 @@
+"""Weight-free engines."""

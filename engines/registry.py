@@ -1,0 +1,121 @@
+"""Every engine the app knows: its spec (cheap to read) and where its class lives (imported on first use).
+
+Specs are declared beside each engine; heavy modules (torch networks) load only when an engine is created,
+so listing engines stays fast for the CLI and the editor's start-up.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from engines.base import Engine
+from engines.contract import EngineSpec
+from engines.device import resolve_device
+from engines.errors import EngineUnavailable
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+_BUILTIN_MODULES = ("engines.classical.telea",)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    spec: EngineSpec
+    loader: str  # "package.module:ClassName"
+
+
+_entries: dict[str, _Entry] = {}
+_builtins_loaded = False
+
+
+def register(spec: EngineSpec, loader: str) -> None:
+    """Declare an engine: its spec and the dotted path of its :class:`Engine` subclass."""
+    if spec.name in _entries and _entries[spec.name].loader != loader:
+        raise ValueError(f"engine {spec.name!r} is already registered by {_entries[spec.name].loader}")
+    _entries[spec.name] = _Entry(spec, loader)
+
+
+@contextmanager
+def registered(spec: EngineSpec, loader: str) -> Iterator[None]:
+    """Register an engine for the duration of a block (tests, plug-ins)."""
+    register(spec, loader)
+    try:
+        yield
+    finally:
+        _entries.pop(spec.name, None)
+
+
+def _load_builtins() -> None:
+    global _builtins_loaded
+    if not _builtins_loaded:
+        for module in _BUILTIN_MODULES:
+            importlib.import_module(module)
+        _builtins_loaded = True
+
+
+def names() -> list[str]:
+    _load_builtins()
+    return list(_entries)
+
+
+def spec(name: str) -> EngineSpec:
+    _load_builtins()
+    if name not in _entries:
+        raise EngineUnavailable(f"Unknown engine {name!r}; known engines: {', '.join(_entries)}.")
+    return _entries[name].spec
+
+
+class WeightsState(StrEnum):
+    NOT_NEEDED = "ready (no weights needed)"
+    TRAINED = "trained"
+    MISSING = "no trained weights"
+    MISMATCH = "weights do not match their card"
+
+
+def weights_state(name: str, root: Path = WEIGHTS_DIR) -> WeightsState:
+    """An engine counts as trained only when every file it expects is present and matches its card's sha256."""
+    files = spec(name).weights
+    if not files:
+        return WeightsState.NOT_NEEDED
+    folder = root / name
+    card_path = folder / "card.json"
+    if not card_path.is_file() or not all((folder / f).is_file() for f in files):
+        return WeightsState.MISSING
+    try:
+        sha = json.loads(card_path.read_text())["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return WeightsState.MISMATCH
+    if any(sha.get(f) != _sha256(folder / f) for f in files):
+        return WeightsState.MISMATCH
+    return WeightsState.TRAINED
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_runnable(name: str) -> bool:
+    return weights_state(name) in (WeightsState.NOT_NEEDED, WeightsState.TRAINED)
+
+
+def create(name: str, device: str = "auto", *, allow_untrained: bool = False) -> Engine:
+    """Instantiate an engine on a device. Untrained engines are refused unless a test asks for random weights."""
+    entry_spec = spec(name)
+    state = weights_state(name)
+    if not allow_untrained and state not in (WeightsState.NOT_NEEDED, WeightsState.TRAINED):
+        raise EngineUnavailable(f"Engine {name!r} cannot run: {state.value}.")
+    module_name, class_name = _entries[name].loader.split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if cls.spec != entry_spec:
+        raise ValueError(f"{_entries[name].loader} declares a different spec than the one registered")
+    return cls(device=resolve_device(device) if cls.uses_device else "cpu")

@@ -1,0 +1,109 @@
+"""The engine contract, checked on every registered engine (random weights where an engine has no trained ones)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engines import registry
+from engines.contract import CancelToken, InpaintRequest, Need, drive
+from engines.errors import Cancelled, InputError
+from engines.pipeline import inpaint
+from tests.conftest import square_mask
+
+
+@pytest.fixture(params=registry.names())
+def engine(request):
+    return registry.create(request.param, "cpu", allow_untrained=True)
+
+
+def _inputs(photo):
+    mask = square_mask(photo.shape[:2], 30, 40, 24) | square_mask(photo.shape[:2], 0, 0, 10)
+    sketch = np.zeros((*photo.shape[:2], 4), np.uint8)
+    sketch[40:44, 45:60] = (20, 20, 20, 255)
+    return mask, sketch
+
+
+def test_fills_only_the_hole_and_leaves_inputs_alone(engine, photo):
+    mask, sketch = _inputs(photo)
+    before = photo.copy(), mask.copy(), sketch.copy()
+    result = drive(inpaint(engine, InpaintRequest(photo, mask, sketch, seed=1)))
+    out = result.image
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert np.array_equal(out[~mask], photo[~mask]), "pixels outside the mask must come back bit-exact"
+    assert not np.array_equal(out[mask], photo[mask]), "the hole must be filled"
+    for original, now in zip(before, (photo, mask, sketch)):
+        assert np.array_equal(original, now), "engines never modify their inputs"
+    assert photo.flags.writeable and mask.flags.writeable, "the caller's arrays stay writable"
+    assert out.flags.writeable
+
+
+def test_same_seed_same_result(engine, photo):
+    mask, _ = _inputs(photo)
+    first = drive(inpaint(engine, InpaintRequest(photo, mask, seed=3))).image
+    second = drive(inpaint(engine, InpaintRequest(photo, mask, seed=3))).image
+    assert np.array_equal(first, second)
+
+
+def test_empty_mask_returns_the_input_and_says_so(engine, photo):
+    result = drive(inpaint(engine, InpaintRequest(photo, np.zeros(photo.shape[:2], bool))))
+    assert np.array_equal(result.image, photo)
+    assert result.image is not photo
+    assert "empty" in result.message
+
+
+def test_number_of_results_follows_the_spec(engine, photo):
+    mask, _ = _inputs(photo)
+    result = drive(inpaint(engine, InpaintRequest(photo, mask, n_results=3)))
+    assert len(result.candidates) == (3 if engine.spec.multiple_results else 1)
+
+
+def test_whole_mask_is_a_clear_error_for_engines_that_need_context(engine, photo):
+    if not engine.spec.uses(Need.CONTEXT):
+        pytest.skip(f"{engine.spec.name} does not need context")
+    with pytest.raises(InputError, match="covers the whole image"):
+        drive(inpaint(engine, InpaintRequest(photo, np.ones(photo.shape[:2], bool))))
+
+
+def test_cancel_stops_before_filling(engine, photo):
+    mask, _ = _inputs(photo)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        drive(inpaint(engine, InpaintRequest(photo, mask), token))
+
+
+@pytest.mark.parametrize(
+    ("image", "mask", "message"),
+    [
+        (np.zeros((8, 8, 3), np.float32), np.zeros((8, 8), bool), "RGB uint8"),
+        (np.zeros((8, 8), np.uint8), np.zeros((8, 8), bool), "RGB uint8"),
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9), bool), "mask is 9x8 but the image is 8x8"),
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.float64), "bool or uint8"),
+        (np.zeros((0, 8, 3), np.uint8), np.zeros((0, 8), bool), "empty"),
+    ],
+)
+def test_request_rejects_bad_arrays_with_a_clear_message(image, mask, message):
+    with pytest.raises(InputError, match=message):
+        InpaintRequest(image, mask)
+
+
+def test_request_converts_uint8_masks_and_keeps_read_only_views():
+    image = np.zeros((4, 4, 3), np.uint8)
+    mask = np.zeros((4, 4), np.uint8)
+    mask[1, 2] = 255
+    request = InpaintRequest(image, mask)
+    assert request.mask.dtype == np.bool_ and request.mask.sum() == 1
+    assert not request.image.flags.writeable
+    with pytest.raises(InputError, match="sketch"):
+        InpaintRequest(image, mask, sketch=np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(InputError, match="between 1 and 16"):
+        InpaintRequest(image, mask, n_results=0)
+
+
+def test_options_are_checked_against_the_spec():
+    spec = registry.spec("telea")
+    assert dict(spec.parse_options({})) == {"method": "telea", "radius": 5}
+    assert spec.parse_options({"radius": "9", "method": "ns"})["radius"] == 9
+    for bad, message in [({"radius": "x"}, "must be a int"), ({"radius": 0}, "at least"), ({"method": "fmm"}, "one of"), ({"size": 3}, "no option")]:
+        with pytest.raises(InputError, match=message):
+            spec.parse_options(bad)

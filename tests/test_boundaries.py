@@ -1,0 +1,36 @@
+"""engines/ never imports Qt: it is shared by the CLI, the editor and the GPU training machine."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_IMPORT_ALL_WITH_QT_BLOCKED = """
+import importlib, pkgutil, sys
+
+class BlockQt:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('PySide6', 'shiboken6', 'PyQt5', 'PyQt6'):
+            raise ImportError('engines must not import Qt: ' + name)
+
+sys.meta_path.insert(0, BlockQt())
+import engines
+names = [m.name for m in pkgutil.walk_packages(engines.__path__, 'engines.')]
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+"""
+
+
+def test_engines_import_without_qt():
+    done = subprocess.run([sys.executable, "-c", _IMPORT_ALL_WITH_QT_BLOCKED], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 8, "every engines module was imported"
+
+
+def test_the_blocker_itself_catches_qt():
+    code = _IMPORT_ALL_WITH_QT_BLOCKED.replace("import engines\n", "import engines\nimport PySide6\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "engines must not import Qt" in done.stderr
