@@ -7,6 +7,9 @@ import sys
 from engines.errors import InpaintError
 
 
+COMMANDS = ("gui", "engines", "inpaint", "batch")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Inpainting editor and command-line tools.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -49,6 +52,9 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        argv = ["gui", *argv]  # main.py photo.jpg opens the photo in the editor
     args = parser.parse_args(argv)
     try:
         if args.command in (None, "gui"):

@@ -30,6 +30,14 @@ def test_engines_import_without_qt():
     assert int(done.stdout) >= 8, "every engines module was imported"
 
 
+def test_the_document_model_imports_without_qt():
+    code = _IMPORT_ALL_WITH_QT_BLOCKED.replace(
+        "import engines\n", "import engines\nimport app.document, app.tools, app.session, app.autosave\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
 def test_the_blocker_itself_catches_qt():
     code = _IMPORT_ALL_WITH_QT_BLOCKED.replace("import engines\n", "import engines\nimport PySide6\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -1,0 +1,153 @@
+"""The engine side panel: picker filled from the registry, device, seed, results, the engine's own options,
+Inpaint / Cancel, progress and a gallery of results."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QListWidget, QListWidgetItem,
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from engines import registry
+from engines.contract import EngineSpec, OptionKind, Progress
+
+
+def thumbnail(image: np.ndarray, side: int = 96) -> QIcon:
+    h, w = image.shape[:2]
+    qimage = QImage(np.ascontiguousarray(image).data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    return QIcon(QPixmap.fromImage(qimage.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation)))
+
+
+class EnginePanel(QWidget):
+    engine_changed = Signal(object)  # EngineSpec
+    inpaint_clicked = Signal()
+    cancel_clicked = Signal()
+    candidate_chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = QComboBox()
+        for name in registry.names():
+            state = registry.weights_state(name)
+            label = registry.spec(name).title if registry.is_runnable(name) else f"{registry.spec(name).title} ({state.value})"
+            self.engine.addItem(label, name)
+            item = self.engine.model().item(self.engine.count() - 1)
+            item.setEnabled(registry.is_runnable(name))
+            item.setToolTip(f"{registry.spec(name).description}\nStatus: {state.value}")
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda"])
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.results = QSpinBox()
+        self.results.setRange(1, 16)
+        self.options_form = QFormLayout()
+        self._option_widgets: dict[str, QWidget] = {}
+        self.inpaint_button = QPushButton("Inpaint")
+        self.inpaint_button.setToolTip("Fill the masked area (Ctrl+Enter)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running fill (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setVisible(False)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(96, 96))
+        self.gallery.setVisible(False)
+
+        form = QFormLayout()
+        form.addRow("Engine", self.engine)
+        form.addRow("Device", self.device)
+        form.addRow("Seed", self.seed)
+        form.addRow("Results", self.results)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(self.options_form)
+        layout.addWidget(self.inpaint_button)
+        layout.addWidget(self.cancel_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.gallery, 1)
+        layout.addStretch(0)
+
+        self.engine.currentIndexChanged.connect(self._engine_selected)
+        self.inpaint_button.clicked.connect(self.inpaint_clicked)
+        self.cancel_button.clicked.connect(self.cancel_clicked)
+        self.gallery.itemClicked.connect(lambda item: self.candidate_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self._engine_selected()
+
+    @property
+    def spec(self) -> EngineSpec:
+        return registry.spec(self.engine.currentData())
+
+    def select_engine(self, name: str) -> None:
+        index = self.engine.findData(name)
+        if index >= 0 and registry.is_runnable(name):
+            self.engine.setCurrentIndex(index)
+
+    def _engine_selected(self) -> None:
+        spec = self.spec
+        self.results.setEnabled(spec.multiple_results)
+        self.device.setEnabled(bool(spec.weights))
+        while self.options_form.rowCount():
+            self.options_form.removeRow(0)
+        self._option_widgets = {}
+        for option in spec.options:
+            if option.kind is OptionKind.CHOICE:
+                widget = QComboBox()
+                widget.addItems(list(option.choices))
+                widget.setCurrentText(option.default)
+            else:
+                widget = QSpinBox() if option.kind is OptionKind.INT else QDoubleSpinBox()
+                widget.setRange(option.minimum if option.minimum is not None else -1e9, option.maximum if option.maximum is not None else 1e9)
+                widget.setValue(option.default)
+            widget.setToolTip(option.help)
+            self._option_widgets[option.name] = widget
+            self.options_form.addRow(option.name.capitalize(), widget)
+        self.engine_changed.emit(spec)
+
+    def options(self) -> dict[str, Any]:
+        return {name: w.currentText() if isinstance(w, QComboBox) else w.value() for name, w in self._option_widgets.items()}
+
+    def settings(self) -> dict[str, Any]:
+        return {"engine": self.engine.currentData(), "device": self.device.currentText(), "seed": self.seed.value(),
+                "n_results": self.results.value(), "options": self.options()}
+
+    def restore(self, settings: dict[str, Any]) -> None:
+        self.select_engine(settings.get("engine", "telea"))
+        self.device.setCurrentText(settings.get("device", "auto"))
+        self.seed.setValue(int(settings.get("seed", 0)))
+        self.results.setValue(int(settings.get("n_results", 1)))
+        for name, value in settings.get("options", {}).items():
+            widget = self._option_widgets.get(name)
+            if isinstance(widget, QComboBox):
+                widget.setCurrentText(str(value))
+            elif widget is not None:
+                widget.setValue(value)
+
+    def set_running(self, running: bool) -> None:
+        self.inpaint_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.progress.setVisible(running)
+        if running:
+            self.progress.setRange(0, 0)
+            self.message.setText("Starting...")
+
+    def show_progress(self, event: Progress) -> None:
+        self.progress.setRange(0, max(1, event.total))
+        self.progress.setValue(event.step)
+        score = "" if event.score is None else f" (score {event.score:.3f})"
+        self.message.setText(event.message + score)
+
+    def show_candidates(self, images: list[np.ndarray]) -> None:
+        self.gallery.clear()
+        self.gallery.setVisible(len(images) > 1)
+        for index, image in enumerate(images):
+            item = QListWidgetItem(thumbnail(image), f"Result {index + 1}")
+            item.setData(Qt.ItemDataRole.UserRole, index)
+            self.gallery.addItem(item)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import worker as worker_module
+
+
+class FakeDialogs:
+    """Answers the editor's questions as a test tells it to, and records the errors it shows."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.questions: list[str] = []
+        self.answers: dict[str, object] = {"confirm": False, "save_changes": "discard"}
+        self.paths: dict[str, str] = {}
+
+    def open_image_path(self, folder: str) -> str:
+        return self.paths.get("open_image", "")
+
+    def save_image_path(self, suggested: str) -> str:
+        self.paths["suggested"] = suggested
+        return self.paths.get("save_image", "")
+
+    def open_session_path(self, folder: str) -> str:
+        return self.paths.get("open_session", "")
+
+    def save_session_path(self, suggested: str) -> str:
+        return self.paths.get("save_session", "")
+
+    def confirm(self, question: str) -> bool:
+        self.questions.append(question)
+        return bool(self.answers["confirm"])
+
+    def ask_save_changes(self) -> str:
+        return str(self.answers["save_changes"])
+
+    def error(self, message: str) -> None:
+        self.errors.append(message)
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path, monkeypatch):
+    """Settings and autosave go to a temporary folder; engines are not cached across tests."""
+    monkeypatch.setenv("INPAINT_STATE_DIR", str(tmp_path / "state"))
+    worker_module._engines.clear()
+    yield
+    worker_module._engines.clear()
+
+
+@pytest.fixture
+def dialogs() -> FakeDialogs:
+    return FakeDialogs()
+
+
+@pytest.fixture
+def window(qtbot, dialogs, tmp_path):
+    from app.autosave import Autosave
+    from app.main_window import MainWindow
+
+    main_window = MainWindow(dialogs=dialogs, autosave=Autosave(tmp_path / "state"))
+    qtbot.addWidget(main_window)
+    main_window.resize(1000, 700)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    yield main_window
+    if main_window.worker is not None:
+        main_window.worker.cancel()
+        assert main_window.worker.wait(10_000), "no QThread is left running after a test"
+
+
+@pytest.fixture
+def photo_file(tmp_path) -> tuple:
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 255, (120, 160, 3), np.uint8)
+    path = tmp_path / "photo.png"
+    Image.fromarray(pixels).save(path)
+    return path, pixels

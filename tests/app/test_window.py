@@ -1,0 +1,262 @@
+"""The editor window driven offscreen with pytest-qt: canvas <-> model, tools, inpaint, save, sessions, autosave."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage, QKeySequence
+from PySide6.QtWidgets import QApplication, QMenu
+
+from app import tools
+from app.autosave import Autosave
+from app.canvas import Tool
+from app.document import Layer
+from app.main_window import MainWindow
+from engines import registry
+from engines.contract import EngineSpec, Need
+from tests.engines import fakes
+
+
+def _widget_point(window, x: float, y: float) -> QPoint:
+    canvas = window.canvas
+    return (canvas.offset + QPointF(x, y) * canvas.zoom).toPoint()
+
+
+def _pixel(window, x: float, y: float):
+    image = window.canvas.grab().toImage()
+    return image.pixelColor(_widget_point(window, x, y))
+
+
+def _drag(qtbot, window, points, button=Qt.MouseButton.LeftButton):
+    canvas = window.canvas
+    qtbot.mousePress(canvas, button, pos=_widget_point(window, *points[0]))
+    for point in points[1:]:
+        qtbot.mouseMove(canvas, _widget_point(window, *point))
+    qtbot.mouseRelease(canvas, button, pos=_widget_point(window, *points[-1]))
+
+
+def test_model_changes_show_on_the_canvas(window, photo_file):
+    window.open_path(photo_file[0])
+    before = _pixel(window, 80, 60)
+    tools.fill_rectangle(window.document, Layer.MASK, (70, 50), (90, 70))
+    after = _pixel(window, 80, 60)
+    assert after != before and after.red() >= before.red(), "the red mask overlay is drawn"
+    window.document.undo()
+    assert _pixel(window, 80, 60) == before
+
+
+def test_a_brush_drag_paints_the_mask_as_one_undo_step(qtbot, window, photo_file):
+    window.open_path(photo_file[0])
+    _drag(qtbot, window, [(20, 60), (60, 60), (100, 62), (140, 64)])
+    mask = window.document.mask
+    assert mask[60, 30:130].all() and not mask[5, 5]
+    assert len(window.document.history.undo) == 1
+    assert window.windowTitle().startswith("photo.png *")
+    window.undo()
+    assert not mask.any()
+    window.redo()
+    assert mask[60, 30:130].all()
+
+
+def test_rectangle_and_eraser_tools_through_the_mouse(qtbot, window, photo_file):
+    window.open_path(photo_file[0])
+    window.tool_bar.select(Tool.RECTANGLE)
+    _drag(qtbot, window, [(10, 10), (50, 40)])
+    assert window.document.mask[12:38, 12:48].all()
+    window.tool_bar.select(Tool.ERASER)
+    _drag(qtbot, window, [(30, 25), (31, 25)])
+    assert not window.document.mask[25, 30]
+
+
+def test_sketch_tools_follow_the_engine_spec(window):
+    assert not window.tool_bar.actions_by_tool[Tool.PEN].isEnabled(), "telea reads no sketch"
+    spec = EngineSpec("test-sketch", "Test sketch", "reads a sketch", frozenset({Need.MASK, Need.SKETCH}), None)
+    window._engine_changed(spec)
+    assert window.tool_bar.actions_by_tool[Tool.PEN].isEnabled()
+
+
+def test_untrained_engines_are_listed_but_cannot_be_picked(qtbot, dialogs, tmp_path):
+    learned = EngineSpec("test-learned", "Test learned", "needs weights", frozenset({Need.MASK}), 64, weights=("g.safetensors",))
+    with registry.registered(learned, "tests.engines.fakes:MeanEngine"):
+        window = MainWindow(dialogs=dialogs, autosave=Autosave(tmp_path))
+        qtbot.addWidget(window)
+        combo = window.panel.engine
+        index = combo.findData("test-learned")
+        assert "no trained weights" in combo.itemText(index)
+        assert not combo.model().item(index).isEnabled()
+        window.panel.select_engine("test-learned")
+        assert combo.currentData() == "telea"
+
+
+def test_inpaint_fills_the_hole_off_the_ui_thread_and_is_undoable(qtbot, window, photo_file):
+    path, pixels = photo_file
+    window.open_path(path)
+    tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
+    hole = window.document.mask.copy()
+    window.panel.inpaint_button.click()
+    assert window.worker.isRunning() or window.worker.isFinished()
+    with qtbot.waitSignal(window.worker.finished, timeout=20_000):
+        pass
+    qtbot.waitUntil(lambda: not window.document.mask.any(), timeout=5000)
+    image = window.document.image
+    assert np.array_equal(image[~hole], pixels[~hole]) and not np.array_equal(image[hole], pixels[hole])
+    assert window.panel.inpaint_button.isEnabled() and "Filled" in window.panel.message.text()
+    window.undo()
+    assert np.array_equal(window.document.image, pixels) and window.document.mask[hole].all()
+
+
+def test_several_results_appear_in_a_gallery_to_pick_from(qtbot, window, photo_file):
+    with registry.registered(fakes.MEAN_SPEC, "tests.engines.fakes:MeanEngine"):
+        window.panel.engine.addItem("test mean", "test-mean")
+        window.panel.select_engine("test-mean")
+        window.panel.results.setValue(3)
+        window.open_path(photo_file[0])
+        tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
+        window.inpaint()
+        with qtbot.waitSignal(window.worker.finished, timeout=20_000):
+            pass
+        qtbot.waitUntil(lambda: window.panel.gallery.count() == 3, timeout=5000)
+        first = window.document.image[40, 50].copy()
+        window.choose_candidate(2)
+        assert not np.array_equal(window.document.image[40, 50], first)
+        assert window.document.history.undo[-1].label == "Pick result 3"
+
+
+def test_cancel_stops_a_running_fill_and_keeps_the_mask(qtbot, window, photo_file):
+    from tests.app.test_worker import SLOW_SPEC
+
+    with registry.registered(SLOW_SPEC, "tests.app.test_worker:SlowEngine"):
+        window.panel.engine.addItem("slow", "test-slow")
+        window.panel.select_engine("test-slow")
+        window.open_path(photo_file[0])
+        tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
+        window.inpaint()
+        with qtbot.waitSignal(window.worker.progress, timeout=10_000):
+            pass
+        with qtbot.waitSignal(window.worker.finished, timeout=10_000):
+            window.cancel()
+        qtbot.waitUntil(lambda: window.panel.message.text() == "Cancelled.", timeout=5000)
+        assert window.document.mask.sum() == 41 * 31 and window.panel.inpaint_button.isEnabled()
+
+
+def test_a_bad_file_is_one_dialog_and_the_open_photo_is_kept(window, photo_file, tmp_path):
+    window.open_path(photo_file[0])
+    tools.fill_rectangle(window.document, Layer.MASK, (1, 1), (5, 5))
+    document = window.document
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    assert not window.open_path(tmp_path / "broken.jpg")
+    assert window.document is document and document.mask.any()
+    assert window.dialogs.errors == ["broken.jpg: not an image, or in a format this editor cannot read."]
+
+
+def test_save_suggests_a_new_name_and_never_overwrites_the_original_without_asking(window, photo_file, dialogs):
+    path, pixels = photo_file
+    window.open_path(path)
+    tools.apply_result(window.document, np.zeros_like(pixels), np.ones(pixels.shape[:2], bool))
+    original_bytes = path.read_bytes()
+    dialogs.paths["save_image"] = str(path)
+    assert not window.save()
+    assert dialogs.paths["suggested"].endswith("photo_filled.png")
+    assert dialogs.questions and "Overwrite the original photo" in dialogs.questions[0]
+    assert path.read_bytes() == original_bytes
+    dialogs.paths["save_image"] = str(path.with_name("out.jpg"))
+    assert window.save()
+    assert Image.open(path.with_name("out.jpg")).format == "JPEG"
+    assert not window.document.modified and not window.windowTitle().endswith("*")
+
+
+def test_session_save_and_reopen(window, photo_file, dialogs, tmp_path):
+    window.open_path(photo_file[0])
+    tools.fill_rectangle(window.document, Layer.MASK, (10, 10), (30, 30))
+    window.panel.seed.setValue(42)
+    dialogs.paths["save_session"] = str(tmp_path / "work.inpaint")
+    window.save_session_dialog()
+    mask = window.document.mask.copy()
+    tools.clear(window.document, Layer.MASK)
+    window.panel.seed.setValue(0)
+    dialogs.answers["save_changes"] = "discard"
+    assert window.open_path(tmp_path / "work.inpaint")
+    assert np.array_equal(window.document.mask, mask) and window.panel.seed.value() == 42
+    window.undo()
+    assert not window.document.mask.any()
+
+
+def test_autosave_is_offered_back_after_a_crash(qtbot, window, photo_file, dialogs, tmp_path):
+    window.open_path(photo_file[0])
+    tools.fill_rectangle(window.document, Layer.MASK, (10, 10), (30, 30))
+    window.autosave_now()
+    window.autosave.wait()
+    assert window.autosave.exists()
+    # a crash: the window never closes; a new editor starts with the same state folder
+    restarted = MainWindow(dialogs=dialogs, autosave=Autosave(tmp_path / "state"))
+    qtbot.addWidget(restarted)
+    dialogs.answers["confirm"] = True
+    restarted.offer_restore()
+    assert restarted.document is not None and restarted.document.mask[10:31, 10:31].all()
+    assert restarted.document.modified
+
+
+def test_clean_close_removes_the_autosave(window, photo_file):
+    window.open_path(photo_file[0])
+    tools.fill_rectangle(window.document, Layer.MASK, (10, 10), (30, 30))
+    window.autosave_now()
+    window.autosave.wait()
+    window.dialogs.answers["save_changes"] = "discard"
+    assert window.close()
+    assert not window.autosave.exists()
+
+
+def test_paste_an_image_from_the_clipboard(window):
+    pixels = np.zeros((30, 40, 3), np.uint8)
+    pixels[:, :20] = (200, 10, 10)
+    QApplication.clipboard().setImage(QImage(pixels.data, 40, 30, 120, QImage.Format.Format_RGB888).copy())
+    window.paste_image()
+    assert window.document.shape == (30, 40) and tuple(window.document.image[5, 5]) == (200, 10, 10)
+
+
+def test_shortcuts_are_in_the_menus(window):
+    shortcuts = {a.text().replace("&", ""): a.shortcut().toString() for menu in window.menuBar().findChildren(QMenu)
+                 for a in menu.actions()}
+    assert shortcuts["Inpaint"] == "Ctrl+Return" and shortcuts["Cancel"] == "Esc"
+    assert shortcuts["Brush"] == "B" and shortcuts["Eraser"] == "E"
+    assert shortcuts["Bigger Brush"] == "]" and shortcuts["Smaller Brush"] == "["
+    assert shortcuts["Undo"] == QKeySequence(QKeySequence.StandardKey.Undo).toString() and shortcuts["Redo"] == "Ctrl+Shift+Z"
+    assert shortcuts["Compare with Original"] == "Tab"
+
+
+def test_compare_shows_the_original(qtbot, window, photo_file):
+    path, pixels = photo_file
+    window.open_path(path)
+    tools.apply_result(window.document, np.zeros_like(pixels), np.ones(pixels.shape[:2], bool))
+    window.canvas.set_zoom(1.0)
+    assert _pixel(window, 50, 50).red() == 0
+    window.compare_action.trigger()
+    expected = pixels[50, 50]
+    assert (_pixel(window, 50, 50).red(), _pixel(window, 50, 50).green()) == (expected[0], expected[1])
+
+
+def test_brush_size_keys(window):
+    size = window.tool_bar.size.value()
+    window.tool_bar.bigger.trigger()
+    assert window.canvas.brush.radius == round(size * 1.25)
+    window.tool_bar.smaller.trigger()
+    window.tool_bar.smaller.trigger()
+    assert window.canvas.brush.radius < size
+
+
+def test_engine_previews_show_on_the_canvas_while_it_runs(qtbot, window, photo_file):
+    with registry.registered(fakes.ITERATIVE_SPEC, "tests.engines.fakes:IterativeEngine"):
+        window.panel.engine.addItem("iterative", "test-iterative")
+        window.panel.select_engine("test-iterative")
+        window.open_path(photo_file[0])
+        tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
+        shown = []
+        original_show = window.canvas.show_preview
+        window.canvas.show_preview = lambda preview: (shown.append(preview), original_show(preview))
+        window.inpaint()
+        with qtbot.waitSignal(window.worker.finished, timeout=20_000):
+            pass
+        qtbot.waitUntil(lambda: shown and shown[-1] is None, timeout=5000)
+    previews = [p for p in shown if p is not None]
+    assert len(previews) == 3 and previews[0].shape == window.document.image.shape
+    assert "score" in window.panel.message.text() or "Filled" in window.panel.message.text()
