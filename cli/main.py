@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cli.train import add_commands
 from engines.errors import InpaintError
 
 
-COMMANDS = ("gui", "engines", "inpaint", "batch")
+COMMANDS = ("gui", "engines", "inpaint", "batch", "train", "eval", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", required=True, help="output folder (created; never an input folder)")
     batch.add_argument("--concat", action="store_true", help="write original | mask | result side by side")
     _engine_arguments(batch)
+    add_commands(commands)
     return parser
 
 
@@ -69,9 +71,13 @@ def main(argv: list[str] | None = None) -> int:
             from cli.fill import fill_one
 
             return fill_one(args, parse_options(args.opt))
-        from cli.batch import fill_folder
+        if args.command == "batch":
+            from cli.batch import fill_folder
 
-        return fill_folder(args, parse_options(args.opt))
+            return fill_folder(args, parse_options(args.opt))
+        from cli import train
+
+        return {"train": train.run_train, "eval": train.run_eval, "export": train.run_export}[args.command](args)
     except InpaintError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,8 +34,9 @@ class Engine:
     spec: ClassVar[EngineSpec]
     uses_device: ClassVar[bool] = False
 
-    def __init__(self, device: str = "cpu") -> None:
+    def __init__(self, device: str = "cpu", weights_dir: Path | None = None) -> None:
         self.device = device
+        self.weights_dir = weights_dir  # where trained engines read their weights
 
     def to(self, device: str) -> None:
         self.device = device

@@ -187,6 +187,12 @@ def save_mask(path: str | os.PathLike, mask: np.ndarray) -> None:
     save_image(path, np.repeat((mask.astype(np.uint8) * 255)[..., None], 3, axis=2), ImageMeta(mode="L"))
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temporary file beside ``path`` and rename it into place: readers never see half a file."""
     path = Path(path)
@@ -199,6 +205,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

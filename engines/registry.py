@@ -21,7 +21,7 @@ from engines.errors import EngineUnavailable
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
-_BUILTIN_MODULES = ("engines.classical.telea",)
+_BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet")
 
 
 @dataclass(frozen=True)
@@ -108,14 +108,19 @@ def is_runnable(name: str) -> bool:
     return weights_state(name) in (WeightsState.NOT_NEEDED, WeightsState.TRAINED)
 
 
-def create(name: str, device: str = "auto", *, allow_untrained: bool = False) -> Engine:
-    """Instantiate an engine on a device. Untrained engines are refused unless a test asks for random weights."""
+def create(name: str, device: str = "auto", *, allow_untrained: bool = False, weights_dir: Path | None = None) -> Engine:
+    """Instantiate an engine on a device, with the shipped weights or those staged in ``weights_dir`` (a run
+    being evaluated). Untrained engines are refused unless a test asks for random weights."""
     entry_spec = spec(name)
-    state = weights_state(name)
-    if not allow_untrained and state not in (WeightsState.NOT_NEEDED, WeightsState.TRAINED):
-        raise EngineUnavailable(f"Engine {name!r} cannot run: {state.value}.")
+    if weights_dir is not None:
+        missing = [f for f in entry_spec.weights if not (Path(weights_dir) / f).is_file()]
+        if missing:
+            raise EngineUnavailable(f"{weights_dir} lacks {', '.join(missing)} for engine {name!r}.")
+    elif not allow_untrained and weights_state(name) not in (WeightsState.NOT_NEEDED, WeightsState.TRAINED):
+        raise EngineUnavailable(f"Engine {name!r} cannot run: {weights_state(name).value}.")
     module_name, class_name = _entries[name].loader.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if cls.spec != entry_spec:
         raise ValueError(f"{_entries[name].loader} declares a different spec than the one registered")
-    return cls(device=resolve_device(device) if cls.uses_device else "cpu")
+    folder = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR / name
+    return cls(device=resolve_device(device) if cls.uses_device else "cpu", weights_dir=folder)

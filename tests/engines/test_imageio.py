@@ -175,3 +175,9 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
 def test_writing_into_a_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ImageFileError, match="cannot write here"):
         save_image(Path(tmp_path / "no" / "such" / "o.png"), _rgb())
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    save_image(tmp_path / "o.png", _rgb())
+    mode = (tmp_path / "o.png").stat().st_mode & 0o777
+    assert mode & 0o044, "readable by others as any new file would be (umask permitting)"

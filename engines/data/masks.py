@@ -1,0 +1,61 @@
+"""Hole masks for training: a folder of PNG masks (white = hole; ``index.csv`` hole ratios when present) mixed
+with generated free-form strokes; and the hole-ratio bins the papers report (10-20, ..., 40-50 %)."""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+BINS = ((0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5))
+
+
+def bin_label(low: float, high: float) -> str:
+    return f"{round(low * 100)}-{round(high * 100)} %"
+
+
+def bin_of(ratio: float) -> tuple[float, float] | None:
+    return next(((lo, hi) for lo, hi in BINS if lo <= ratio < hi), None)
+
+
+def free_form_mask(size: int, rng: np.random.Generator, max_strokes: int = 6) -> np.ndarray:
+    """Random thick brush strokes (as in DeepFill v2's training masks): size x size bool."""
+    mask = np.zeros((size, size), np.uint8)
+    for _ in range(int(rng.integers(1, max_strokes + 1))):
+        x, y = rng.integers(0, size, 2)
+        width = int(rng.integers(size // 20 + 1, size // 7 + 2))
+        for _ in range(int(rng.integers(2, 8))):
+            angle = rng.uniform(0, 2 * math.pi)
+            length = rng.uniform(size / 10, size / 3)
+            nx = int(np.clip(x + length * math.cos(angle), 0, size - 1))
+            ny = int(np.clip(y + length * math.sin(angle), 0, size - 1))
+            cv2.line(mask, (int(x), int(y)), (nx, ny), 1, width)
+            cv2.circle(mask, (nx, ny), width // 2, 1, -1)
+            x, y = nx, ny
+    return mask.astype(bool)
+
+
+def mask_index(folder: Path) -> list[tuple[Path, float | None]]:
+    """The masks of a folder with their hole ratios from ``index.csv`` (in the folder or its parent) when
+    there is one; the CSV's file names may be relative to the folder or to its ``train/`` subfolder."""
+    folder = Path(folder)
+    index = next((p for p in (folder / "index.csv", folder.parent / "index.csv") if p.is_file()), None)
+    if index is None:
+        return [(p, None) for p in sorted(folder.iterdir()) if p.suffix.lower() == ".png"]
+    with index.open() as f:
+        rows = [(row["file"], float(row["hole_ratio"]) if row.get("hole_ratio") else None) for row in csv.DictReader(f)]
+    base = folder if not rows or (folder / rows[0][0]).is_file() else folder / "train"
+    return [(base / name, ratio) for name, ratio in rows]
+
+
+def mask_files(folder: Path) -> list[Path]:
+    return [path for path, _ in mask_index(folder)]
+
+
+def load_mask_file(path: Path, size: int) -> np.ndarray:
+    grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise ValueError(f"{path.name}: not a readable mask")
+    return cv2.resize(grey, (size, size), interpolation=cv2.INTER_NEAREST) > 127

@@ -1,0 +1,118 @@
+"""VGG features (relu1_1, relu2_1, relu3_1) for perceptual, style and correlation losses.
+
+Weights come from a file: the normalised VGG19 layout (a 1x1 ``prep`` conv, reflection padding; the file in
+../shared/weights) or a torchvision VGG16/VGG19 state dict (``features.N.*``: a user's download or the torch
+hub cache; ImageNet mean/std become the ``prep`` conv). Without any file the features come from a frozen,
+fixed-seed random VGG; ``source`` says so and training logs it and writes it into the weights card.
+Input: RGB in [0, 1], N x 3 x H x W.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+_LAYERS = (("conv1_1", 3, 64), ("conv1_2", 64, 64), ("conv2_1", 64, 128), ("conv2_2", 128, 128), ("conv3_1", 128, 256))
+_TORCHVISION_INDEX = {"conv1_1": 0, "conv1_2": 2, "conv2_1": 5, "conv2_2": 7, "conv3_1": 10}
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+_HUB_FILES = ("vgg19-dcbb9e9d.pth", "vgg16-397923af.pth")
+SHARED_FILE = Path(__file__).resolve().parents[3] / "shared" / "weights" / "vgg19_normalised_relu3_1.safetensors"
+
+
+def find_vgg_weights() -> Path | None:
+    """INPAINT_VGG_WEIGHTS, then the shared development file, then the torch hub cache."""
+    candidates = [Path(os.environ["INPAINT_VGG_WEIGHTS"])] if os.environ.get("INPAINT_VGG_WEIGHTS") else []
+    candidates.append(SHARED_FILE)
+    hub = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "hub" / "checkpoints"
+    candidates += [hub / name for name in _HUB_FILES]
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def _load_state(path: Path) -> dict[str, torch.Tensor]:
+    if path.suffix == ".safetensors":
+        return load_file(str(path))
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+class VggFeatures(nn.Module):
+    """N x 3 x H x W in [0, 1] -> [relu1_1 (64, H), relu2_1 (128, H/2), relu3_1 (256, H/4)]; frozen."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__()
+        self.prep = nn.Conv2d(3, 3, 1)
+        self.convs = nn.ModuleDict({name: nn.Conv2d(cin, cout, 3) for name, cin, cout in _LAYERS})
+        self.pad_mode = "reflect"
+        if path is None:
+            self._random()
+        else:
+            self._load(Path(path))
+        self.requires_grad_(False)
+        self.eval()
+
+    def _random(self) -> None:
+        generator = torch.Generator().manual_seed(0)
+        for conv in self.convs.values():
+            fan_in = conv.in_channels * 9
+            conv.weight.data = torch.randn(conv.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5
+            conv.bias.data.zero_()
+        self._imagenet_prep()
+        self.pad_mode = "constant"
+        self.source = "random (fixed seed 0): no VGG weights file found"
+        log.warning("VGG features: %s; perceptual/style losses are weaker without ImageNet weights", self.source)
+
+    def _imagenet_prep(self) -> None:
+        std = torch.tensor(_IMAGENET_STD)
+        self.prep.weight.data = torch.diag(1.0 / std).view(3, 3, 1, 1)
+        self.prep.bias.data = -torch.tensor(_IMAGENET_MEAN) / std
+
+    def _load(self, path: Path) -> None:
+        state = _load_state(path)
+        if "prep.weight" in state:
+            self.prep.load_state_dict({"weight": state["prep.weight"], "bias": state["prep.bias"]})
+            for name, conv in self.convs.items():
+                conv.load_state_dict({"weight": state[f"{name}.weight"], "bias": state[f"{name}.bias"]})
+        elif "features.0.weight" in state:
+            self._imagenet_prep()
+            self.pad_mode = "constant"
+            for name, conv in self.convs.items():
+                index = _TORCHVISION_INDEX[name]
+                conv.load_state_dict({"weight": state[f"features.{index}.weight"], "bias": state[f"features.{index}.bias"]})
+        else:
+            raise ValueError(f"{path.name}: neither the normalised-VGG layout nor a torchvision VGG state dict")
+        self.source = f"{path.name} (ImageNet VGG)"
+
+    def _conv(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.convs[name](nn.functional.pad(x, (1, 1, 1, 1), mode=self.pad_mode)))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError(f"VggFeatures needs N x 3 x H x W in [0, 1]; got {tuple(x.shape)}")
+        x = self.prep(x)
+        relu1_1 = self._conv("conv1_1", x)
+        x = nn.functional.max_pool2d(self._conv("conv1_2", relu1_1), 2)
+        relu2_1 = self._conv("conv2_1", x)
+        x = nn.functional.max_pool2d(self._conv("conv2_2", relu2_1), 2)
+        relu3_1 = self._conv("conv3_1", x)
+        return [relu1_1, relu2_1, relu3_1]
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """N x C x H x W -> N x C x C, normalised by C*H*W."""
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w)
+    return flat @ flat.transpose(1, 2) / (c * h * w)
+
+
+def perceptual_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor]) -> torch.Tensor:
+    return sum(nn.functional.l1_loss(p, t.detach()) for p, t in zip(pred_features, target_features)) / len(pred_features)
+
+
+def style_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor]) -> torch.Tensor:
+    return sum(nn.functional.l1_loss(gram(p), gram(t.detach())) for p, t in zip(pred_features, target_features)) / len(pred_features)

@@ -1,0 +1,133 @@
+"""LSK-FNet training: the edge model, then the image model on ground-truth edges, then both jointly (the image
+model fed the edge model's predictions). The three phases split the run's steps in thirds.
+
+Loss weights from the paper: edges adv 1 + feature matching 10; image L1 1 + adv 0.1 + perceptual 0.1 +
+style 250. Adam with beta1 = 0, beta2 = 0.9; discriminators at a tenth of the generators' learning rate (as in
+EdgeConnect, whose training recipe the paper follows).
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+from torch import nn
+
+from engines.losses.adversarial import GanKind, discriminator_loss, feature_matching_loss, generator_loss
+from engines.losses.pixel import l1_loss
+from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
+from engines.lskfnet.networks import EdgeGenerator, ImageGenerator, composite
+from engines.nn.blocks import PatchDiscriminator
+from engines.training.config import TrainConfig
+
+EDGE_ADV, EDGE_FM = 1.0, 10.0
+IMAGE_L1, IMAGE_ADV, IMAGE_PERCEPTUAL, IMAGE_STYLE = 1.0, 0.1, 0.1, 250.0
+DIS_LR_RATIO = 0.1
+PHASES = ("edge", "inpaint", "joint")
+
+
+def _adam(module: nn.Module, lr: float) -> torch.optim.Adam:
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=(0.0, 0.9))
+
+
+class LskfnetTrainer:
+    EXPORTS = {"g1": "edge.safetensors", "g2": "image.safetensors"}  # checkpoint model -> shipped file
+
+    def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
+        self.config = config
+        self.gan = GanKind(config.gan)
+        self.vgg = vgg
+        self.models = {
+            "g1": EdgeGenerator(config.base).to(device),
+            "d1": PatchDiscriminator(2).to(device),  # in: edge(1) + grey(1)
+            "g2": ImageGenerator(config.base).to(device),
+            "d2": PatchDiscriminator(4).to(device),  # in: image(3) + composited edge(1)
+        }
+        lr = config.lr
+        self.optimizers = {name: _adam(model, lr * (DIS_LR_RATIO if name.startswith("d") else 1.0))
+                           for name, model in self.models.items()}
+        self.autocast = contextlib.nullcontext
+
+    def wrap(self, wrapper) -> None:
+        self.models = {name: wrapper(model) for name, model in self.models.items()}
+
+    def phase(self, step: int) -> str:
+        return PHASES[min(2, step * 3 // max(1, self.config.steps))]
+
+    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        for model in self.models.values():
+            model.train()
+        phase = self.phase(step)
+        metrics: dict[str, float] = {}
+        predicted = None
+        if phase in ("edge", "joint"):
+            predicted = self._edge_step(batch, metrics)
+        if phase in ("inpaint", "joint"):
+            edges = batch["edge"] if phase == "inpaint" else predicted.detach()
+            self._image_step(batch, edges, metrics)
+        return metrics
+
+    def _step(self, name: str, loss: torch.Tensor) -> None:
+        optimizer = self.optimizers[name]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def _edge_step(self, batch, metrics) -> torch.Tensor:
+        g1, d1 = self.models["g1"], self.models["d1"]
+        grey, edge, mask = batch["grey"], batch["edge"], batch["mask"]
+        with self.autocast():
+            predicted = g1(grey, edge, mask)
+            real_logits, real_features = d1(torch.cat([edge, grey], 1))
+            fake_logits, _ = d1(torch.cat([predicted.detach(), grey], 1))
+            d_loss, d_metrics = discriminator_loss(self.gan, real_logits.float(), fake_logits.float())
+        self._step("d1", d_loss)
+        metrics.update({f"dis_edge_{k[4:]}": v for k, v in d_metrics.items()})
+        with self.autocast():
+            fake_logits, fake_features = d1(torch.cat([predicted, grey], 1))
+            adv = generator_loss(self.gan, fake_logits.float())
+            fm = feature_matching_loss(real_features, fake_features)
+            loss = EDGE_ADV * adv + EDGE_FM * fm
+        self._step("g1", loss)
+        hole = mask.expand_as(edge)
+        precision_hits = ((predicted.detach() > 0.5) & (edge > 0.5) & (hole > 0)).sum()
+        recall = precision_hits / ((edge > 0.5) & (hole > 0)).sum().clamp_min(1)
+        metrics.update({"gen_edge_adv": adv.item(), "gen_edge_fm": fm.item(), "gen_edge_recall": recall.item()})
+        return predicted
+
+    def _image_step(self, batch, edges: torch.Tensor, metrics) -> None:
+        g2, d2 = self.models["g2"], self.models["d2"]
+        image, mask = batch["image"], batch["mask"]
+        edges = composite(edges, batch["edge"], mask)
+        with self.autocast():
+            output = g2(image, edges, mask)
+            real_logits, _ = d2(torch.cat([image, edges], 1))
+            fake_logits, _ = d2(torch.cat([output.detach(), edges], 1))
+            d_loss, d_metrics = discriminator_loss(self.gan, real_logits.float(), fake_logits.float())
+        self._step("d2", d_loss)
+        metrics.update({f"dis_image_{k[4:]}": v for k, v in d_metrics.items()})
+        with self.autocast():
+            fake_logits, _ = d2(torch.cat([output, edges], 1))
+            adv = generator_loss(self.gan, fake_logits.float())
+            l1 = l1_loss(output.float(), image) / mask.mean().clamp_min(1e-3)
+            out_features, real_features = self.vgg(output.float()), self.vgg(image)
+            perceptual = perceptual_loss(out_features, real_features)
+            style = style_loss(out_features, real_features)
+            loss = IMAGE_L1 * l1 + IMAGE_ADV * adv + IMAGE_PERCEPTUAL * perceptual + IMAGE_STYLE * style
+        self._step("g2", loss)
+        hole_l1 = l1_loss(output.detach().float(), image, mask)
+        metrics.update({"gen_image_l1": l1.item(), "gen_image_adv": adv.item(), "gen_image_perceptual": perceptual.item(),
+                        "gen_image_style": style.item(), "gen_image_hole_l1": hole_l1.item()})
+
+    @torch.no_grad()
+    def sample(self, batch: dict[str, torch.Tensor], rows: int = 4) -> np.ndarray:
+        """A PNG-ready grid: masked input | predicted edges | result | ground truth, one row per image."""
+        g1, g2 = (getattr(self.models[n], "module", self.models[n]) for n in ("g1", "g2"))
+        g1.eval()
+        g2.eval()
+        image, mask, grey, edge = (batch[k][:rows].float() for k in ("image", "mask", "grey", "edge"))
+        predicted = composite(g1(grey, edge, mask), edge, mask)
+        result = composite(g2(image, predicted, mask), image, mask)
+        columns = [image * (1 - mask) + mask, predicted.expand_as(image), result, image]
+        grid = torch.cat([torch.cat(list(column), dim=1) for column in columns], dim=2)
+        return (grid.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)

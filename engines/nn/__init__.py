@@ -1,0 +1,1 @@
+"""Shared network layers for the learned engines (PyTorch, no Qt)."""

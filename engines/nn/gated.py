@@ -1,0 +1,41 @@
+"""Gated convolution (Yu et al. 2019, "Free-Form Image Inpainting with Gated Convolution"), as used by LSK-FNet:
+O = phi(W_f * I) . sigmoid(W_g * I), with optional spectral norm on both filters."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from engines.nn.checks import check_image_batch
+
+
+def maybe_spectral(module: nn.Module, use: bool) -> nn.Module:
+    return spectral_norm(module) if use else module
+
+
+class GatedConv2d(nn.Module):
+    """N x C_in x H x W -> N x C_out x H' x W' (H' = H / stride, 'same' padding for odd kernels)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, dilation: int = 1,
+                 activation: nn.Module | None = None, spectral: bool = False) -> None:
+        super().__init__()
+        padding = dilation * (kernel_size - 1) // 2
+        self.feature = maybe_spectral(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation), spectral)
+        self.gate = maybe_spectral(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation), spectral)
+        self.activation = activation if activation is not None else nn.Identity()
+        self.in_channels = in_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_batch(x, "GatedConv2d input", self.in_channels)
+        return self.activation(self.feature(x)) * torch.sigmoid(self.gate(x))
+
+
+class GatedUpConv2d(nn.Module):
+    """Nearest 2x upsampling then a gated convolution: N x C_in x H x W -> N x C_out x 2H x 2W."""
+
+    def __init__(self, in_channels: int, out_channels: int, activation: nn.Module | None = None, spectral: bool = False) -> None:
+        super().__init__()
+        self.conv = GatedConv2d(in_channels, out_channels, 3, activation=activation, spectral=spectral)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(nn.functional.interpolate(x, scale_factor=2, mode="nearest"))

@@ -1,0 +1,53 @@
+"""Checkpoints: model weights as safetensors, optimizer state beside (loaded with weights_only=True), the
+config and the step. Written to a temporary folder and renamed, so a kill never leaves half a checkpoint."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from engines.training.config import TrainConfig
+
+
+def _state(module: nn.Module) -> dict[str, torch.Tensor]:
+    module = getattr(module, "module", module)  # unwrap DistributedDataParallel
+    return {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+
+
+def save_checkpoint(run: Path, step: int, config: TrainConfig, models: dict[str, nn.Module], optimizers: dict) -> Path:
+    final = run / "checkpoint"
+    tmp = run / "checkpoint.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, model in models.items():
+        save_file(_state(model), str(tmp / f"{name}.safetensors"))
+    torch.save({name: opt.state_dict() for name, opt in optimizers.items()}, tmp / "optimizers.pt")
+    config.save(tmp / "config.json")
+    (tmp / "state.json").write_text(json.dumps({"step": step}))
+    old = run / "checkpoint.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def load_checkpoint(run: Path, models: dict[str, nn.Module], optimizers: dict | None = None, device: str = "cpu") -> int:
+    """Restore weights (and optimizer state); returns the step to continue from."""
+    folder = run / "checkpoint"
+    for name, model in models.items():
+        getattr(model, "module", model).load_state_dict(load_file(str(folder / f"{name}.safetensors"), device=str(device)))
+    if optimizers:
+        states = torch.load(folder / "optimizers.pt", map_location=device, weights_only=True)
+        for name, opt in optimizers.items():
+            opt.load_state_dict(states[name])
+    return int(json.loads((folder / "state.json").read_text())["step"])
+
+
+def has_checkpoint(run: Path) -> bool:
+    return (run / "checkpoint" / "state.json").is_file()
