@@ -23,7 +23,7 @@ class EdgeGenerator(nn.Module):
 
     def __init__(self, base: int = 32, blocks: int = 8) -> None:
         super().__init__()
-        relu = lambda: nn.ReLU(True)  # noqa: E731
+        relu = lambda: nn.ReLU()  # noqa: E731  (not in place: gated outputs are views)
         norm = nn.InstanceNorm2d
         self.encoder = nn.Sequential(
             GatedConv2d(3, base, 7, activation=relu(), spectral=True), norm(base),
@@ -49,7 +49,7 @@ class ImageGenerator(nn.Module):
 
     def __init__(self, base: int = 32, blocks: int = 8) -> None:
         super().__init__()
-        relu = lambda: nn.ReLU(True)  # noqa: E731
+        relu = lambda: nn.ReLU()  # noqa: E731  (not in place: gated outputs are views)
         self.enc1 = GatedConv2d(4, base, 7, activation=relu())
         self.rn1 = RegionNormB(base)
         self.enc2 = GatedConv2d(base, base * 2, 3, stride=2, activation=relu())

@@ -1,5 +1,6 @@
 """Gated convolution (Yu et al. 2019, "Free-Form Image Inpainting with Gated Convolution"), as used by LSK-FNet:
-O = phi(W_f * I) . sigmoid(W_g * I), with optional spectral norm on both filters."""
+O = phi(W_f * I) . sigmoid(W_g * I). As in DeepFill v2's own code, W_f and W_g are one convolution with twice
+the output channels, split in two (one larger GEMM instead of two: faster on CPU); optional spectral norm."""
 from __future__ import annotations
 
 import torch
@@ -20,14 +21,14 @@ class GatedConv2d(nn.Module):
                  activation: nn.Module | None = None, spectral: bool = False) -> None:
         super().__init__()
         padding = dilation * (kernel_size - 1) // 2
-        self.feature = maybe_spectral(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation), spectral)
-        self.gate = maybe_spectral(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation), spectral)
+        self.conv = maybe_spectral(nn.Conv2d(in_channels, 2 * out_channels, kernel_size, stride, padding, dilation), spectral)
         self.activation = activation if activation is not None else nn.Identity()
         self.in_channels = in_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, "GatedConv2d input", self.in_channels)
-        return self.activation(self.feature(x)) * torch.sigmoid(self.gate(x))
+        feature, gate = self.conv(x).chunk(2, dim=1)
+        return self.activation(feature) * torch.sigmoid(gate)
 
 
 class GatedUpConv2d(nn.Module):

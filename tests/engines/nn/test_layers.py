@@ -37,10 +37,8 @@ def test_wrong_shapes_are_clear_errors():
 def test_gated_conv_hand_computed():
     conv = GatedConv2d(1, 1, kernel_size=1)
     with torch.no_grad():
-        conv.feature.weight.fill_(2.0)
-        conv.feature.bias.fill_(1.0)
-        conv.gate.weight.fill_(0.0)
-        conv.gate.bias.fill_(0.0)
+        conv.conv.weight.copy_(torch.tensor([2.0, 0.0]).view(2, 1, 1, 1))  # feature filter, gating filter
+        conv.conv.bias.copy_(torch.tensor([1.0, 0.0]))
     x = torch.tensor([[[[1.0, -1.0]]]])
     assert torch.allclose(conv(x), torch.tensor([[[[1.5, -0.5]]]]))  # (2x + 1) * sigmoid(0)
 
