@@ -24,6 +24,8 @@ def add_commands(commands) -> None:
     train.add_argument("--lr", type=float, default=1e-4)
     train.add_argument("--size", type=int, default=128)
     train.add_argument("--base", type=int, default=32, help="generator width")
+    train.add_argument("--edge-sigma", type=float, default=2.0, help="Canny smoothing for the edge priors")
+    train.add_argument("--masks-generated", type=int, default=2000, help="free-form stroke masks added to the mask folder's")
     train.add_argument("--amp", choices=("none", "bf16"), default="none", help="bf16 autocast on CUDA")
     train.add_argument("--limit", type=int, help="use only the first N images (smoke runs)")
     train.add_argument("--seed", type=int, default=0)
@@ -65,7 +67,8 @@ def run_train(args: argparse.Namespace) -> int:
             raise InputError(f"{run} already holds a run; use --resume to continue it or choose another --out.")
         config = TrainConfig(engine=args.engine, data=args.data, out=args.out, masks=args.masks, val=args.val,
                              steps=args.steps, batch=args.batch, lr=args.lr, size=args.size, base=args.base, seed=args.seed,
-                             amp=args.amp, limit=args.limit, device=args.device, checkpoint_minutes=args.checkpoint_minutes,
+                             amp=args.amp, limit=args.limit, device=args.device, edge_sigma=args.edge_sigma,
+                             generated_masks=args.masks_generated, checkpoint_minutes=args.checkpoint_minutes,
                              sample_every=args.sample_every)
     run_with_bar(train(config, resume=args.resume, cancel=CancelToken()), f"train {config.engine}")
     print(f"Run in {run}: checkpoint/, metrics.jsonl, samples/.")

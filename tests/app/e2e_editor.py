@@ -58,6 +58,8 @@ def main(photo: str, out_dir: str) -> int:
     window.resize(1200, 760)
     window.show()
     QTest.qWaitForWindowExposed(window)
+    window.activateWindow()
+    wait_until(app, window.isActiveWindow, 10)
     assert window.open_path(photo), dialogs.errors
     QTest.qWait(200)
     canvas = window.canvas
@@ -72,10 +74,15 @@ def main(photo: str, out_dir: str) -> int:
     assert painted.sum() > 500, "the stroke painted the mask"
     app.processEvents()
     app.primaryScreen().grabWindow(0).save(str(out / "painted.png"))
-    QTest.mouseClick(window.panel.inpaint_button, Qt.MouseButton.LeftButton)
+    canvas.setFocus()
+    QTest.keyClick(canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Inpaint
     wait_until(app, lambda: window.worker is not None and window.worker.isFinished() and not window.document.mask.any())
     QTest.qWait(200)
     app.primaryScreen().grabWindow(0).save(str(out / "filled_window.png"))
+    QTest.keyClick(canvas, Qt.Key.Key_Tab)
+    assert canvas.compare, "Tab shows the original"
+    QTest.keyClick(canvas, Qt.Key.Key_Tab)
+    assert not canvas.compare
     original = load_image(photo).rgb
     assert not np.array_equal(window.document.image[painted], original[painted]), "the hole was filled"
     assert np.array_equal(window.document.image[~painted], original[~painted]), "the rest is untouched"

@@ -261,3 +261,13 @@ def test_engine_previews_show_on_the_canvas_while_it_runs(qtbot, window, photo_f
     previews = [p for p in shown if p is not None]
     assert len(previews) == 3 and previews[0].shape == window.document.image.shape
     assert "score" in window.panel.message.text() or "Filled" in window.panel.message.text()
+
+
+def test_opened_files_appear_under_open_recent(window, photo_file, tmp_path):
+    window.open_path(photo_file[0])
+    Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "second.png")
+    window.open_path(tmp_path / "second.png")
+    entries = [a.text() for a in window.recent_menu.actions()]
+    assert entries == [str((tmp_path / "second.png").resolve()), str(photo_file[0].resolve())]
+    window.recent_menu.actions()[1].trigger()
+    assert window.document.path == photo_file[0].resolve()
