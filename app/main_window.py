@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from app import tools
 from app.autosave import Autosave, state_dir
-from app.canvas import Canvas, Tool
+from app.canvas import Canvas
 from app.dialogs import Dialogs
 from app.document import Document, Layer
 from app.engine_panel import EnginePanel

@@ -6,6 +6,7 @@ With faces: the share of results in which dlib's HOG detector still finds a face
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,9 @@ class FaceCheck:
     """dlib (through face_recognition): is a face still found, and how far is its identity from the original's."""
 
     def __init__(self) -> None:
-        import face_recognition
+        with warnings.catch_warnings():  # face_recognition_models still imports the deprecated pkg_resources
+            warnings.simplefilter("ignore", UserWarning)
+            import face_recognition
 
         self.fr = face_recognition
 

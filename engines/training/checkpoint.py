@@ -28,13 +28,18 @@ def save_checkpoint(run: Path, step: int, config: TrainConfig, models: dict[str,
     torch.save({name: opt.state_dict() for name, opt in optimizers.items()}, tmp / "optimizers.pt")
     config.save(tmp / "config.json")
     (tmp / "state.json").write_text(json.dumps({"step": step}))
-    old = run / "checkpoint.old"
+    swap_in(tmp, final)
+    return final
+
+
+def swap_in(staging: Path, final: Path) -> None:
+    """Put a fully written folder in place of ``final``: the old one moves aside first and goes last."""
+    old = final.with_name(final.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
-    tmp.rename(final)
+    staging.rename(final)
     shutil.rmtree(old, ignore_errors=True)
-    return final
 
 
 def load_checkpoint(run: Path, models: dict[str, nn.Module], optimizers: dict | None = None, device: str = "cpu") -> int:

@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from engines.registry import WEIGHTS_DIR
+from engines.training.checkpoint import swap_in
 from engines.training.config import TrainConfig
 from engines.training.loop import trainer_class
 
@@ -90,10 +91,5 @@ def export(run: Path, engine: str, weights_root: Path = WEIGHTS_DIR) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     digests = stage_weights(run, engine, staging)
     (staging / "card.json").write_text(json.dumps(card(run, engine, digests), indent=2))
-    old = weights_root / f".{engine}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(staging, final)
     return final
