@@ -1,0 +1,137 @@
+"""Face tools: region geometry on synthetic landmarks, Algorithm 1 against hand-computed values, dlib on a photo."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engines.faces.algorithm1 import MaskStyle, load_template, placement, put_mask, vary
+from engines.faces.regions import FaceRegion, region_mask, region_polygon
+
+SAMPLES = Path(__file__).resolve().parents[3] / "resources" / "samples"
+
+
+def synthetic_landmarks() -> np.ndarray:
+    """A symmetric frontal face on a 100 x 120 canvas with round numbers where the tests need them."""
+    p = np.zeros((68, 2), np.float32)
+    for i in range(17):  # jaw: a half ellipse from (20, 40) through the chin (50, 100) to (80, 40)
+        t = math.pi * (1 - i / 16)
+        p[i] = (50 + 30 * math.cos(t), 40 + 60 * math.sin(math.pi * i / 16))
+    p[17:22] = [(25 + 5 * i, 30) for i in range(5)]
+    p[22:27] = [(55 + 5 * i, 30) for i in range(5)]
+    p[27:31] = [(50, 40 + 5 * i) for i in range(4)]  # nose bridge 27..30
+    p[31:36] = [(44 + 3 * i, 62) for i in range(5)]  # nostrils, 33 = (50, 62)
+    p[36:42] = [(30, 40), (33, 38), (37, 38), (40, 40), (37, 42), (33, 42)]
+    p[42:48] = [(60, 40), (63, 38), (67, 38), (70, 40), (67, 42), (63, 42)]
+    for i in range(12):
+        t = 2 * math.pi * i / 12
+        p[48 + i] = (50 - 12 * math.cos(t), 78 - 5 * math.sin(t))
+    p[60:68] = p[48:56]
+    return p
+
+
+def test_worn_mask_region_covers_nose_to_chin_and_cheek_to_cheek():
+    p = synthetic_landmarks()
+    mask = region_mask((120, 100), p, FaceRegion.WORN_MASK)
+    for x, y in [(50, 62), (50, 78), (50, 95), (25, 60), (75, 60)]:  # nose tip, mouth, chin, cheeks
+        assert mask[y, x], (x, y)
+    for x, y in [(33, 40), (67, 40), (50, 20), (50, 110), (10, 60)]:  # eyes, forehead, below the chin, outside
+        assert not mask[y, x], (x, y)
+
+
+def test_eyes_glasses_face_mouth_regions():
+    p = synthetic_landmarks()
+    eyes = region_mask((120, 100), p, FaceRegion.EYES)
+    assert eyes[40, 33] and eyes[40, 67] and eyes[40, 50] and not eyes[62, 50] and not eyes[20, 50]
+    glasses = region_mask((120, 100), p, FaceRegion.GLASSES)
+    assert glasses[40, 22] and glasses[32, 50] and not glasses[78, 50]
+    face = region_mask((120, 100), p, FaceRegion.FACE)
+    assert face[30, 50] and face[95, 50] and not face[110, 50] and not face[60, 10]
+    mouth = region_mask((120, 100), p, FaceRegion.MOUTH)
+    assert mouth[78, 50] and not mouth[62, 50] and mouth.sum() < eyes.sum() * 2
+
+
+def test_margin_grows_and_shrinks():
+    p = synthetic_landmarks()
+    base = region_mask((120, 100), p, FaceRegion.MOUTH).sum()
+    assert region_mask((120, 100), p, FaceRegion.MOUTH, 3).sum() > base > region_mask((120, 100), p, FaceRegion.MOUTH, -2).sum()
+    with pytest.raises(ValueError, match="68 x 2"):
+        region_polygon(p[:60], FaceRegion.FACE)
+
+
+def test_algorithm1_placement_hand_computed():
+    p = synthetic_landmarks()
+    place = placement(p)
+    assert place.height == pytest.approx(1.2 * np.linalg.norm(p[29] - p[8]))
+    assert place.width_right == pytest.approx(1.2 * np.linalg.norm(p[29] - p[1]))
+    assert place.width_left == pytest.approx(1.2 * np.linalg.norm(p[29] - p[16]))
+    assert place.anchor == pytest.approx(((50 + 50) / 2, (50 + 100) / 2))  # p29 = (50, 50), p8 = (50, 100)
+    assert place.angle == pytest.approx(0.0)
+
+
+def two_colour_template() -> np.ndarray:
+    """A fully opaque template: red on the half that goes to the face's right, blue on the other."""
+    template = np.zeros((80, 120, 4), np.uint8)
+    template[..., 3] = 255
+    template[:, :60, 0] = 255
+    template[:, 60:, 2] = 255
+    return template
+
+
+def test_algorithm1_puts_a_mask_of_that_size_there():
+    p = synthetic_landmarks()
+    image = np.full((120, 100, 3), 128, np.uint8)
+    masked, hole, place = put_mask(image, p, two_colour_template())
+    ys, xs = np.nonzero(hole)
+    assert abs((ys.max() - ys.min() + 1) - place.height) <= 3
+    assert abs((xs.max() - xs.min() + 1) - (place.width_right + place.width_left)) <= 4
+    assert abs(xs.min() - (place.anchor[0] - place.width_right)) <= 2
+    assert abs((ys.min() + ys.max()) / 2 - place.anchor[1]) <= 2
+    red = np.nonzero(masked[..., 0] > 200)[1]
+    assert abs(red.max() + 1 - place.anchor[0]) <= 1.5, "the halves join on the anchor"
+    assert (masked[~hole] == 128).all()
+
+
+def test_a_real_template_covers_mouth_and_nose_tip_not_the_eyes():
+    p = synthetic_landmarks()
+    masked, hole, _ = put_mask(np.full((120, 100, 3), 128, np.uint8), p, load_template(MaskStyle.SURGICAL))
+    assert hole[78, 50] and hole[62, 50] and not hole[40, 33]
+    assert (masked[hole] != 128).any(axis=-1).mean() > 0.9
+
+
+def test_algorithm1_follows_the_tilt_of_the_nose_to_chin_line():
+    p = synthetic_landmarks()
+    theta = math.radians(20)
+    centre = np.array([50, 60], np.float32)
+    rotation = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]], np.float32)
+    tilted = (p - centre) @ rotation.T + centre  # turned 20 degrees clockwise on screen
+    place = placement(tilted)
+    assert place.angle == pytest.approx(-20.0, abs=1e-3)
+    masked, _, _ = put_mask(np.zeros((120, 100, 3), np.uint8), tilted, two_colour_template())
+    red = np.argwhere(masked[..., 0] > 128).mean(axis=0)
+    blue = np.argwhere(masked[..., 2] > 128).mean(axis=0)
+    across = math.degrees(math.atan2(blue[0] - red[0], blue[1] - red[1]))  # (dy, dx): the mask's horizontal axis
+    assert across == pytest.approx(20.0, abs=2.0), "the mask turns with the face"
+
+
+def test_variation_changes_colour_but_not_shape():
+    template = load_template(MaskStyle.N95)
+    varied = vary(template, np.random.default_rng(3))
+    assert np.array_equal(varied[..., 3], template[..., 3]) and not np.array_equal(varied[..., :3], template[..., :3])
+
+
+def test_dlib_finds_the_astronaut_and_places_the_worn_mask_region():
+    from engines.faces.landmarks import detect_faces
+    from engines.imageio import load_image
+
+    image = load_image(SAMPLES / "astronaut.jpg").rgb
+    face = detect_faces(image, use_cnn=False)[0]
+    assert face.detector == "hog" and not face.estimated
+    left, top, right, bottom = face.box
+    assert 150 < (left + right) / 2 < 260 and 60 < (top + bottom) / 2 < 180
+    mask = region_mask(image.shape[:2], face.landmarks, FaceRegion.WORN_MASK)
+    mouth = face.landmarks[48:60].mean(0).round().astype(int)
+    eye = face.landmarks[36:42].mean(0).round().astype(int)
+    assert mask[mouth[1], mouth[0]] and not mask[eye[1], eye[0]]
