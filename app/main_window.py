@@ -16,12 +16,14 @@ from app.document import Document, Layer
 from app.engine_panel import EnginePanel
 from app.session import load_session, save_session
 from app.tool_bar import ToolBar
-from app.worker import InpaintWorker
+from app.worker import InpaintWorker, TaskWorker
 from engines.contract import InpaintRequest, Need
 from engines.errors import InpaintError
 from engines.imageio import load_image, save_image
 
 AUTOSAVE_MS = 15_000
+FACE_REGIONS = (("worn_mask", "&Worn Mask (nose to chin)", "Ctrl+Shift+M"), ("eyes", "&Eyes", None),
+                ("glasses", "&Glasses", None), ("face", "Whole &Face", None), ("mouth", "&Mouth", None))
 MAX_RECENT = 8
 
 
@@ -37,6 +39,7 @@ class MainWindow(QMainWindow):
         self.document: Document | None = None
         self.save_path: Path | None = None
         self.worker: InpaintWorker | None = None
+        self._face_worker: TaskWorker | None = None
         self._hole: np.ndarray | None = None  # the mask the running or last fill used
         self._fill_document: Document | None = None  # the document it was started on
         self._candidates: list[np.ndarray] = []
@@ -98,6 +101,12 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Grow Mask by 8 px", lambda: self._edit(tools.grow_mask, 8), "Ctrl+=")
         self._action(edit, "&Shrink Mask by 8 px", lambda: self._edit(tools.grow_mask, -8), "Ctrl+-")
         self._action(edit, "Clear S&ketch", lambda: self._edit(tools.clear, Layer.SKETCH))
+        edit.addSeparator()
+        faces = edit.addMenu("Auto &Face Mask")
+        for region, text, key in FACE_REGIONS:
+            self._action(faces, text, lambda _=False, r=region: self.auto_face_mask(r), key)
+        faces.addSeparator()
+        self.largest_face_only = self._action(faces, "Largest Face Only", lambda _=False: None, checkable=True)
         view = bar.addMenu("&View")
         self._action(view, "&Fit", self.canvas.fit, "Ctrl+0")
         self._action(view, "&100 %", lambda: self.canvas.set_zoom(1.0), "Ctrl+1")
@@ -269,8 +278,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.cancel()
-        if self.worker is not None:
-            self.worker.wait()
+        for worker in (self.worker, self._face_worker):
+            if worker is not None:
+                worker.wait()
         self.autosave.discard()
         event.accept()
 
@@ -317,6 +327,28 @@ class MainWindow(QMainWindow):
     def redo(self) -> None:
         if self.document is not None and self.document.redo() is not None:
             self._update_title()
+
+    def auto_face_mask(self, region: str) -> None:
+        """Detect faces off the UI thread and add the region of each (or the largest) to the mask, as one step."""
+        if self.document is None or (self._face_worker is not None and self._face_worker.isRunning()):
+            return
+        from engines.faces.auto_mask import auto_face_mask, describe
+
+        image, all_faces, document = self.document.image.copy(), not self.largest_face_only.isChecked(), self.document
+        self.statusBar().showMessage("Looking for faces...")
+        self._face_worker = TaskWorker(lambda: auto_face_mask(image, region, all_faces), self)
+
+        def apply(value) -> None:
+            mask, faces = value
+            if document is self.document:
+                h, w = document.shape
+                document.edit(f"Auto face mask ({region})", [(Layer.MASK, (0, h, 0, w), document.mask | mask)])
+                self._update_title()
+                self.statusBar().showMessage(f"Masked the {region.replace('_', ' ')} region of {describe(faces)}.", 8000)
+
+        self._face_worker.done.connect(apply)
+        self._face_worker.failed.connect(lambda message: (self.statusBar().clearMessage(), self.dialogs.error(message)))
+        self._face_worker.start()
 
     def _engine_changed(self, spec) -> None:
         self.tool_bar.enable_sketch(spec.uses(Need.SKETCH) or spec.uses(Need.COLOUR_STROKES))

@@ -54,3 +54,25 @@ class InpaintWorker(QThread):
             self.failed.emit(f"The engine failed unexpectedly ({type(error).__name__}: {error}).")
         else:
             self.succeeded.emit(result)
+
+
+class TaskWorker(QThread):
+    """Runs one short function off the UI thread (face detection, ...): ``done`` with its value or ``failed``."""
+
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, function, parent=None) -> None:
+        super().__init__(parent)
+        self.function = function
+
+    def run(self) -> None:
+        try:
+            value = self.function()
+        except InpaintError as error:
+            self.failed.emit(str(error))
+        except Exception as error:  # the editor stays up; the user gets one sentence
+            traceback.print_exc()
+            self.failed.emit(f"Unexpected error ({type(error).__name__}: {error}).")
+        else:
+            self.done.emit(value)

@@ -14,6 +14,7 @@ from engines.contract import InpaintRequest, drive
 from engines.errors import InpaintError, InputError
 from engines.imageio import IMAGE_SUFFIXES, load_image, load_mask, save_image
 from engines.pipeline import inpaint
+from cli.fill import face_mask
 
 
 def image_files(folder: Path) -> list[Path]:
@@ -40,10 +41,12 @@ def mask_finder(masks: Path):
     return find
 
 
-def check_folders(images: Path, masks: Path, out: Path) -> None:
+def check_folders(images: Path, masks: Path | None, out: Path) -> None:
     if not images.is_dir():
         raise InputError(f"--images {images}: no such folder.")
-    inputs = [images.resolve(), masks.resolve() if masks.is_dir() else masks.resolve().parent]
+    inputs = [images.resolve()]
+    if masks is not None:
+        inputs.append(masks.resolve() if masks.is_dir() else masks.resolve().parent)
     if out.resolve() in inputs:
         raise InputError(f"--out {out} is an input folder; results are never written into the input folders.")
 
@@ -54,9 +57,12 @@ def concat(image: np.ndarray, mask: np.ndarray, result: np.ndarray) -> np.ndarra
     return np.concatenate([image, mask_rgb, result], axis=1)
 
 
-def fill_file(engine: Engine, image_path: Path, mask_path: Path, out_path: Path, args: argparse.Namespace, options) -> str:
+def fill_file(engine: Engine, image_path: Path, mask_path: Path | None, out_path: Path, args: argparse.Namespace, options) -> str:
     loaded = load_image(image_path)
-    mask = load_mask(mask_path, loaded.rgb.shape[:2])
+    shape = loaded.rgb.shape[:2]
+    mask = load_mask(mask_path, shape) if mask_path else np.zeros(shape, bool)
+    if args.auto_face_mask:
+        mask |= face_mask(loaded.rgb, args.auto_face_mask, image_path.name)
     request = InpaintRequest(loaded.rgb, mask, None, args.seed, args.device, 1, options)
     result = drive(inpaint(engine, request))
     if args.concat:
@@ -71,9 +77,12 @@ def _named(name: str, reason: str) -> str:
 
 
 def fill_folder(args: argparse.Namespace, options: dict[str, str]) -> int:
-    images, masks, out = Path(args.images), Path(args.masks), Path(args.out)
+    if not args.masks and not args.auto_face_mask:
+        raise InputError("Give --masks, --auto-face-mask REGION, or both.")
+    images, out = Path(args.images), Path(args.out)
+    masks = Path(args.masks) if args.masks else None
     check_folders(images, masks, out)
-    find_mask = mask_finder(masks)
+    find_mask = mask_finder(masks) if masks else (lambda image: None)
     registry.spec(args.engine).parse_options(options)
     engine = registry.create(args.engine, args.device)
     files = image_files(images)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+import numpy as np
 
 from cli.progress import run_with_bar
 from engines import registry
@@ -26,15 +29,27 @@ def refuse_overwriting(outputs: list[Path], originals: list[Path]) -> None:
                 raise InputError(f"{path} is an input file; originals are never overwritten. Choose another --out.")
 
 
+def face_mask(rgb: np.ndarray, region: str, name: str) -> np.ndarray:
+    from engines.faces.auto_mask import auto_face_mask, describe
+
+    mask, faces = auto_face_mask(rgb, region)
+    print(f"{name}: {region} region of {describe(faces)}", file=sys.stderr)
+    return mask
+
+
 def fill_one(args: argparse.Namespace, options: dict[str, str]) -> int:
     image_path, out = Path(args.image), Path(args.out)
+    if not args.mask and not args.auto_face_mask:
+        raise InputError("Give --mask, --auto-face-mask REGION, or both.")
     loaded = load_image(image_path)
     shape = loaded.rgb.shape[:2]
-    mask = load_mask(args.mask, shape)
+    mask = load_mask(args.mask, shape) if args.mask else np.zeros(shape, bool)
+    if args.auto_face_mask:
+        mask |= face_mask(loaded.rgb, args.auto_face_mask, image_path.name)
     sketch = load_sketch(args.sketch, shape) if args.sketch else None
     engine = registry.create(args.engine, args.device)
     request = InpaintRequest(loaded.rgb, mask, sketch, args.seed, args.device, args.n_results, options)
-    inputs = [image_path, Path(args.mask)] + ([Path(args.sketch)] if args.sketch else [])
+    inputs = [image_path] + [Path(p) for p in (args.mask, args.sketch) if p]
     refuse_overwriting(output_paths(out, args.n_results), inputs)
     result = run_with_bar(inpaint(engine, request), image_path.name)
     paths = output_paths(out, len(result.candidates))

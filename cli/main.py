@@ -8,6 +8,7 @@ from cli.train import add_commands
 from engines.errors import InpaintError
 
 
+REGIONS = ("worn_mask", "eyes", "glasses", "face", "mouth")  # engines.faces.regions.FaceRegion, without importing dlib
 COMMANDS = ("gui", "engines", "inpaint", "batch", "train", "eval", "export")
 
 
@@ -19,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fill = commands.add_parser("inpaint", help="fill the masked pixels of one image")
     fill.add_argument("--image", required=True, help="photo to fill (never overwritten)")
-    fill.add_argument("--mask", required=True, help="mask image: white = fill")
+    fill.add_argument("--mask", help="mask image: white = fill")
+    fill.add_argument("--auto-face-mask", choices=REGIONS, metavar="REGION",
+                      help=f"mask this region of every face found ({', '.join(REGIONS)}); added to --mask if both")
     fill.add_argument("--sketch", help="RGBA strokes guiding engines that read a sketch")
     fill.add_argument("--out", required=True, help="output file; the format follows its extension")
     fill.add_argument("--n-results", type=int, default=1, help="results to make, for engines that give several")
@@ -27,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = commands.add_parser("batch", help="fill every image of a folder")
     batch.add_argument("--images", required=True, help="folder of photos (read only)")
-    batch.add_argument("--masks", required=True, help="folder of masks matched by file stem, or one mask for all")
+    batch.add_argument("--masks", help="folder of masks matched by file stem, or one mask for all")
+    batch.add_argument("--auto-face-mask", choices=REGIONS, metavar="REGION", help="mask this region of every face found")
     batch.add_argument("--out", required=True, help="output folder (created; never an input folder)")
     batch.add_argument("--concat", action="store_true", help="write original | mask | result side by side")
     _engine_arguments(batch)

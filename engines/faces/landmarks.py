@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 DETECT_SIDE = 1024  # photos are searched at most this large
+WEAK_BESIDE_STRONG = 1.0  # HOG score margin below the best face of a photo at which a detection is dropped
 JAW, BROWS, NOSE, EYES, MOUTH = slice(0, 17), slice(17, 27), slice(27, 36), slice(36, 48), slice(48, 68)
 
 
@@ -53,7 +54,7 @@ def detect_faces(rgb: np.ndarray, upsample: int = 1, use_cnn: bool = True) -> li
     dlib, hog, predictor, _ = _models()
     scale = min(1.0, DETECT_SIDE / max(rgb.shape[:2]))
     small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    boxes, detector = list(hog(small, upsample)), "hog"
+    boxes, detector = _hog_boxes(hog, small, upsample), "hog"
     if not boxes and use_cnn:
         boxes, detector = [d.rect for d in _cnn()(small, upsample)], "cnn"
     faces = []
@@ -63,6 +64,15 @@ def detect_faces(rgb: np.ndarray, upsample: int = 1, use_cnn: bool = True) -> li
         points = np.array([(p.x, p.y) for p in shape.parts()], np.float32)
         faces.append(_checked(Face((left, top, right, bottom), points, detector)))
     return sorted(faces, key=lambda f: -f.size)
+
+
+def _hog_boxes(hog, image: np.ndarray, upsample: int) -> list:
+    """HOG detections, without a weak one that stands beside a far stronger one (a badge, a print on a shirt)."""
+    boxes, scores, _ = hog.run(image, upsample, 0.0)
+    if not boxes:
+        return []
+    floor = max(scores) - WEAK_BESIDE_STRONG
+    return [box for box, score in zip(boxes, scores) if score >= floor]
 
 
 def _checked(face: Face) -> Face:

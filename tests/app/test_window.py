@@ -14,6 +14,7 @@ from app.document import Layer
 from app.main_window import MainWindow
 from engines import registry
 from engines.contract import EngineSpec, Need
+from tests.conftest import ROOT
 from tests.engines import fakes
 
 
@@ -271,3 +272,33 @@ def test_opened_files_appear_under_open_recent(window, photo_file, tmp_path):
     assert entries == [str((tmp_path / "second.png").resolve()), str(photo_file[0].resolve())]
     window.recent_menu.actions()[1].trigger()
     assert window.document.path == photo_file[0].resolve()
+
+
+def test_auto_face_mask_masks_the_astronauts_lower_face_as_one_step(qtbot, window):
+    window.open_path(ROOT / "resources" / "samples" / "astronaut.jpg")
+    window.auto_face_mask("worn_mask")
+    with qtbot.waitSignal(window._face_worker.finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: window.document.mask.any(), timeout=5000)
+    from engines.faces.landmarks import detect_faces
+
+    (face,) = detect_faces(window.document.image)
+    mouth = face.landmarks[48:60].mean(0).round().astype(int)
+    eye = face.landmarks[36:42].mean(0).round().astype(int)
+    mask = window.document.mask
+    assert mask[mouth[1], mouth[0]] and not mask[eye[1], eye[0]], "the mouth is masked, the eye is not"
+    assert not mask[400, 100], "nor is the badge on the suit"
+    assert window.document.history.undo[-1].label == "Auto face mask (worn_mask)"
+    assert "1 face" in window.statusBar().currentMessage()
+    window.undo()
+    assert not window.document.mask.any()
+
+
+def test_auto_face_mask_without_a_face_says_so(qtbot, window, photo_file):
+    window.open_path(photo_file[0])
+    window.auto_face_mask("eyes")
+    with qtbot.waitSignal(window._face_worker.finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: bool(window.dialogs.errors), timeout=5000)
+    assert window.dialogs.errors == ["No face was found in this photo; paint the mask by hand."]
+    assert not window.document.mask.any()

@@ -123,3 +123,30 @@ def test_batch_never_writes_into_an_input_folder(tmp_path):
     assert done.returncode == 2
     assert "is an input folder" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "mask.png"]
+
+
+def test_inpaint_with_an_automatic_face_mask(tmp_path):
+    done = run("inpaint", "--image", str(ROOT / "resources" / "samples" / "astronaut.jpg"), "--auto-face-mask", "mouth",
+               "--out", str(tmp_path / "out.png"))
+    assert done.returncode == 0, done.stderr
+    assert "mouth region of 1 face" in done.stderr
+    before = np.asarray(Image.open(ROOT / "resources" / "samples" / "astronaut.jpg"))
+    after = np.asarray(Image.open(tmp_path / "out.png"))
+    changed = (before != after).any(axis=-1)
+    assert 50 < changed.sum() < 5000
+
+
+def test_batch_with_automatic_face_masks_reports_photos_without_a_face(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "astronaut.jpg").write_bytes((ROOT / "resources" / "samples" / "astronaut.jpg").read_bytes())
+    _photo(images / "noise.png", 3)
+    done = run("batch", "--images", str(images), "--auto-face-mask", "worn_mask", "--out", str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert "Filled 1 of 2 images" in done.stdout and "noise.png: No face was found" in done.stdout
+
+
+def test_inpaint_needs_a_mask_of_some_kind(tmp_path):
+    _photo(tmp_path / "in.png", 0)
+    done = run("inpaint", "--image", str(tmp_path / "in.png"), "--out", str(tmp_path / "o.png"))
+    assert done.returncode == 2 and "Give --mask, --auto-face-mask REGION, or both." in done.stderr
