@@ -9,7 +9,7 @@ from engines.errors import InpaintError
 
 
 REGIONS = ("worn_mask", "eyes", "glasses", "face", "mouth")  # engines.faces.regions.FaceRegion, without importing dlib
-COMMANDS = ("gui", "engines", "inpaint", "batch", "train", "eval", "export")
+COMMANDS = ("gui", "engines", "inpaint", "batch", "train", "eval", "export", "landmarks")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             return fill_folder(args, parse_options(args.opt))
         from cli import train
 
-        return {"train": train.run_train, "eval": train.run_eval, "export": train.run_export}[args.command](args)
+        commands = {"train": train.run_train, "eval": train.run_eval, "export": train.run_export, "landmarks": train.run_landmarks}
+        return commands[args.command](args)
     except InpaintError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ def add_commands(commands) -> None:
     train.add_argument("engine")
     train.add_argument("--data", required=True, help="folder of training images")
     train.add_argument("--masks", help="folder of hole masks (PNG, white = hole); generated strokes are always added")
+    train.add_argument("--landmarks", help="landmarks .npz of --data (main.py landmarks), for maskedface")
     train.add_argument("--val", help="folder of validation images (used by eval)")
     train.add_argument("--out", required=True, help="run folder: checkpoints, metrics.jsonl, tensorboard/, samples/")
     train.add_argument("--steps", type=int, default=20_000)
@@ -45,6 +46,11 @@ def add_commands(commands) -> None:
     evaluate.add_argument("--size", type=int, default=128)
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
+    landmarks = commands.add_parser("landmarks", help="find the 68 face landmarks of a folder once (dlib, CPU) into an .npz")
+    landmarks.add_argument("folder")
+    landmarks.add_argument("--out", required=True, help="the .npz to write")
+    landmarks.add_argument("--limit", type=int)
+
     export = commands.add_parser("export", help="install a run's weights as weights/ENGINE with a card")
     export.add_argument("run")
     export.add_argument("--engine", required=True)
@@ -65,7 +71,7 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         if (run / "checkpoint").exists():
             raise InputError(f"{run} already holds a run; use --resume to continue it or choose another --out.")
-        config = TrainConfig(engine=args.engine, data=args.data, out=args.out, masks=args.masks, val=args.val,
+        config = TrainConfig(engine=args.engine, data=args.data, out=args.out, masks=args.masks, val=args.val, landmarks=args.landmarks,
                              steps=args.steps, batch=args.batch, lr=args.lr, size=args.size, base=args.base, seed=args.seed,
                              amp=args.amp, limit=args.limit, device=args.device, edge_sigma=args.edge_sigma,
                              generated_masks=args.masks_generated, checkpoint_minutes=args.checkpoint_minutes,
@@ -91,6 +97,14 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.run:
         (Path(args.run) / "eval.json").write_text(json.dumps(rows, indent=2))
         print(f"Wrote {Path(args.run) / 'eval.json'}")
+    return 0
+
+
+def run_landmarks(args: argparse.Namespace) -> int:
+    from engines.faces.landmark_cache import compute_landmarks
+
+    out = run_with_bar(compute_landmarks(Path(args.folder), Path(args.out), args.limit), "landmarks")
+    print(f"Wrote {out}")
     return 0
 
 

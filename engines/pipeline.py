@@ -25,10 +25,14 @@ CLASSICAL_MARGIN = 16  # px of context around a hole for engines that work at th
 
 @dataclass(frozen=True)
 class Region:
-    """One cluster of hole pixels: ``box`` = (y0, y1, x0, x1) context box, ``hole`` = its pixels inside the box."""
+    """One cluster of hole pixels: ``box`` = (y0, y1, x0, x1) context box, ``hole`` = its pixels inside the box.
+
+    ``face`` (2 x 3, photo -> aligned crop) is set for a face engine's region: the crop is the aligned face.
+    """
 
     box: tuple[int, int, int, int]
     hole: np.ndarray
+    face: np.ndarray | None = None
 
 
 def find_regions(mask: np.ndarray, resolution: int | None) -> list[Region]:
@@ -96,7 +100,9 @@ def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None 
         return InpaintResult((Candidate(request.image.copy()),), "The mask is empty; nothing to fill.")
     if spec.uses(Need.CONTEXT) and mask.all():
         raise InputError(f"The mask covers the whole image; {spec.title} needs some known pixels around the hole.")
-    regions = find_regions(mask, spec.resolution)
+    regions, note = find_regions(mask, spec.resolution), ""
+    if spec.uses(Need.FACE):
+        regions, note = _face_regions(request.image, mask, spec)
     outputs = [request.image.copy() for _ in range(n_results)]
     remaining = mask.copy()
     rng = np.random.default_rng(request.seed)
@@ -106,25 +112,61 @@ def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None 
         yield Progress(index, len(regions), f"Filling {label}")
         # context comes from the first output: holes filled earlier are known pixels now
         y0, y1, x0, x1 = region.box
-        filled = yield from _fill_region(engine, region, outputs[0], remaining[y0:y1, x0:x1], request.sketch, options, n_results, rng, cancel, label)
+        filled = yield from _fill_region(engine, region, outputs[0], remaining, request.sketch, options, n_results, rng, cancel, label)
         for output, patch in zip(outputs, filled):
             output[y0:y1, x0:x1][region.hole] = patch[region.hole]
         remaining[y0:y1, x0:x1][region.hole] = False
     yield Progress(len(regions), len(regions), "Done")
     candidates = tuple(Candidate(o, {"seed": request.seed, "index": i}) for i, o in enumerate(outputs))
-    return InpaintResult(candidates, f"Filled {len(regions)} hole region{'s' * (len(regions) != 1)}.")
+    return InpaintResult(candidates, f"Filled {len(regions)} hole region{'s' * (len(regions) != 1)}.{note}")
+
+
+def _face_regions(image: np.ndarray, mask: np.ndarray, spec: EngineSpec) -> tuple[list[Region], str]:
+    """One region per face that the mask touches, filled in the aligned face crop; the rest of the mask, if
+    any, through ordinary context boxes."""
+    from engines.faces.align import alignment, footprint
+    from engines.faces.landmarks import detect_faces
+
+    faces = detect_faces(np.ascontiguousarray(image))
+    if not faces:
+        raise InputError(f"No face was found in this photo; {spec.title} fills faces only.")
+    size, remaining, regions = spec.resolution, mask.copy(), []
+    for face in faces:
+        matrix = alignment(face.landmarks, size)
+        box = footprint(matrix, size, mask.shape)
+        y0, y1, x0, x1 = box
+        inside = _crop_coverage(matrix, size, box)
+        hole = remaining[y0:y1, x0:x1] & inside
+        if hole.any():
+            regions.append(Region(box, hole, matrix))
+            remaining[y0:y1, x0:x1][hole] = False
+    if not regions:
+        raise InputError(f"The mask is not on any face; {spec.title} fills faces only.")
+    if not remaining.any():
+        return regions, ""
+    return regions + find_regions(remaining, spec.resolution), " Part of the mask was off the faces and was filled without alignment."
+
+
+def _crop_coverage(matrix: np.ndarray, size: int, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The pixels of ``box`` that the aligned crop sees (its footprint is a turned square)."""
+    from engines.faces.align import warp_from_face
+
+    ones = np.full((size, size), 255, np.uint8)
+    return warp_from_face(ones, matrix, box, border=0) > 250
 
 
 def _fill_region(engine, region, work_image, remaining, sketch, options, n_results, rng, cancel, label) -> Work[list[np.ndarray]]:
-    """Fill one region's box; ``remaining`` marks the box's pixels still unknown (other holes included)."""
+    """Fill one region; ``remaining`` (whole image) marks the pixels still unknown, other holes included."""
     y0, y1, x0, x1 = region.box
-    known_image = work_image[y0:y1, x0:x1]
-    sketch = None if sketch is None else sketch[y0:y1, x0:x1]
-    crop, size = _to_engine(known_image, remaining, sketch, engine.spec, n_results)
+    known_image, unknown = work_image[y0:y1, x0:x1], remaining[y0:y1, x0:x1]
+    if region.face is None:
+        crop, size = _to_engine(known_image, unknown, None if sketch is None else sketch[y0:y1, x0:x1], engine.spec, n_results)
+    else:
+        crop, size = _to_face(work_image, remaining, sketch, region.face, engine.spec, n_results)
     while True:
         try:
             work = engine.fill(crop, options, rng, cancel)
-            results = yield from _relay(work, label, region, size, work_image)
+            results = yield from _relay(work, label, region, size, work_image, unknown)
             break
         except Exception as error:
             if not (is_out_of_memory(error) and engine.device != "cpu"):
@@ -132,7 +174,29 @@ def _fill_region(engine, region, work_image, remaining, sketch, options, n_resul
             engine.to("cpu")
             yield Progress(0, 1, "The GPU ran out of memory; continuing on the CPU.")
     _check_results(results, crop, engine.spec.name)
-    return [_from_engine(r, size, known_image, region.hole, remaining) for r in results]
+    return [_back(region, r, size, known_image, unknown) for r in results]
+
+
+def _to_face(image, remaining, sketch, matrix, spec: EngineSpec, n_results) -> tuple[Crop, tuple[int, int]]:
+    """The aligned face crop at the engine's resolution; the mask is warped conservatively (any overlap = hole)."""
+    from engines.faces.align import warp_to_face
+
+    size = spec.resolution
+    hole = warp_to_face(remaining.astype(np.float32), matrix, size) > 0.01
+    sketch = None if sketch is None else warp_to_face(sketch, matrix, size)
+    crop = Crop(_frozen(warp_to_face(image, matrix, size)), _frozen(hole), None if sketch is None else _frozen(sketch), n_results)
+    return crop, (size, size)
+
+
+def _back(region: Region, result: np.ndarray, size: tuple[int, int], known_image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """An engine's crop result as the pixels of the region's box."""
+    if region.face is None:
+        return _from_engine(result, size, known_image, region.hole, unknown)
+    from engines.faces.align import warp_from_face
+
+    back = warp_from_face(result, region.face, region.box)
+    scale = float(np.hypot(*region.face[0, :2]))  # crop pixels per photo pixel
+    return feather_seam(known_image, back, region.hole, unknown, feather=max(3.0, 2.0 / scale))
 
 
 def _check_results(results: list[np.ndarray], crop: Crop, name: str) -> None:
@@ -142,7 +206,8 @@ def _check_results(results: list[np.ndarray], crop: Crop, name: str) -> None:
         raise RuntimeError(f"engine {name!r} returned {got}, expected {crop.n_results} x {expected} uint8")
 
 
-def _relay(work: Work[list[np.ndarray]], label: str, region: Region, size: tuple[int, int], work_image: np.ndarray) -> Work[list[np.ndarray]]:
+def _relay(work: Work[list[np.ndarray]], label: str, region: Region, size: tuple[int, int], work_image: np.ndarray,
+           unknown: np.ndarray) -> Work[list[np.ndarray]]:
     """Pass an engine's own progress on, with crop previews pasted into the whole image."""
     while True:
         try:
@@ -153,7 +218,7 @@ def _relay(work: Work[list[np.ndarray]], label: str, region: Region, size: tuple
         if event.preview is not None:
             y0, y1, x0, x1 = region.box
             preview = work_image.copy()
-            patch = _from_engine(event.preview, size, work_image[y0:y1, x0:x1], region.hole, region.hole)
+            patch = _back(region, event.preview, size, work_image[y0:y1, x0:x1], unknown)
             preview[y0:y1, x0:x1][region.hole] = patch[region.hole]
         yield Progress(event.step, event.total, f"{label}: {event.message}", preview, event.score)
 

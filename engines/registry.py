@@ -21,7 +21,7 @@ from engines.errors import EngineUnavailable
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
-_BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet")
+_BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet", "engines.maskedface")
 
 
 @dataclass(frozen=True)

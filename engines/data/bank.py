@@ -31,7 +31,7 @@ def image_files(folder: Path, limit: int | None = None) -> list[Path]:
     return files[:limit] if limit else files
 
 
-def _read_rgb(path: Path, size: int, crop: Crop) -> np.ndarray:
+def read_square_rgb(path: Path, size: int, crop: Crop) -> np.ndarray:
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise ValueError(f"{path.name}: not a readable image")
@@ -54,6 +54,11 @@ class Bank:
     crop: Crop
     edge_sigma: float
 
+    @property
+    def nbytes(self) -> int:
+        parts = (self.images, self.masks) + (() if self.edges is None else (self.edges,))
+        return sum(t.numel() * t.element_size() for t in parts)
+
     def to(self, device: torch.device | str) -> Bank:
         edges = None if self.edges is None else self.edges.to(device)
         return Bank(self.images.to(device), edges, self.masks.to(device), self.size, self.crop, self.edge_sigma)
@@ -64,7 +69,7 @@ def load_bank(images: Path, masks: Path | None, size: int, crop: Crop = Crop.CEN
     """Read a folder of images (and masks) once; generated free-form masks are added to the folder's."""
     files = image_files(images, limit)
     with ThreadPoolExecutor(threads) as pool:
-        rgb = list(pool.map(lambda p: _read_rgb(p, size, crop), files))
+        rgb = list(pool.map(lambda p: read_square_rgb(p, size, crop), files))
         edges = list(pool.map(lambda im: canny(grey_of(im), edge_sigma), rgb)) if crop is Crop.CENTRE else None
         hole_masks = list(pool.map(lambda p: load_mask_file(p, size), mask_files(masks))) if masks else []
     rng = np.random.default_rng(seed)

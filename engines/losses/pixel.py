@@ -15,8 +15,12 @@ def l1_loss(prediction: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
     return (difference * weight).sum() / weight.sum().clamp_min(1.0)
 
 
-def total_variation(x: torch.Tensor) -> torch.Tensor:
-    """Mean absolute difference between neighbouring pixels (N x C x H x W), horizontally and vertically."""
+def total_variation(x: torch.Tensor, isotropic: bool = False) -> torch.Tensor:
+    """Neighbouring-pixel differences of N x C x H x W: the mean of |dy| + |dx| (anisotropic), or of
+    sqrt(dy^2 + dx^2) over the pixels that have both neighbours (isotropic, the masked-face paper's eq. 3)."""
     if x.dim() != 4:
         raise ValueError(f"total_variation needs N x C x H x W; got {tuple(x.shape)}")
-    return (x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean()
+    dy, dx = x[:, :, 1:, :] - x[:, :, :-1, :], x[:, :, :, 1:] - x[:, :, :, :-1]
+    if isotropic:
+        return torch.sqrt(dy[:, :, :, :-1] ** 2 + dx[:, :, :-1, :] ** 2 + 1e-8).mean()
+    return dy.abs().mean() + dx.abs().mean()

@@ -8,11 +8,13 @@ EdgeConnect, whose training recipe the paper follows).
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from engines.data.bank import Bank, Crop, draw_batch, load_bank
 from engines.losses.adversarial import GanKind, discriminator_loss, feature_matching_loss, generator_loss
 from engines.losses.pixel import l1_loss
 from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
@@ -47,6 +49,13 @@ class LskfnetTrainer:
         self.optimizers = {name: _adam(model, lr * (DIS_LR_RATIO if name.startswith("d") else 1.0))
                            for name, model in self.models.items()}
         self.autocast = contextlib.nullcontext
+
+    @staticmethod
+    def load_data(config: TrainConfig) -> Bank:
+        masks = Path(config.masks) if config.masks else None
+        return load_bank(Path(config.data), masks, config.size, Crop.CENTRE, config.limit, config.generated_masks, config.edge_sigma, config.seed)
+
+    draw = staticmethod(draw_batch)
 
     def wrap(self, wrapper) -> None:
         self.models = {name: wrapper(model) for name, model in self.models.items()}

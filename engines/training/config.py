@@ -12,6 +12,7 @@ class TrainConfig:
     data: str
     out: str
     masks: str | None = None
+    landmarks: str | None = None  # .npz from `main.py landmarks` (maskedface)
     val: str | None = None
     steps: int = 20_000
     batch: int = 16

@@ -22,7 +22,6 @@ import torch
 import torch.distributed as dist
 
 from engines.contract import CancelToken, Progress, Work
-from engines.data.bank import Crop, draw_batch, load_bank
 from engines.imageio import save_image
 from engines.losses.vgg import VggFeatures, find_vgg_weights
 from engines.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
@@ -30,7 +29,7 @@ from engines.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
-TRAINERS = {"lskfnet": "engines.lskfnet.trainer:LskfnetTrainer"}
+TRAINERS = {"lskfnet": "engines.lskfnet.trainer:LskfnetTrainer", "maskedface": "engines.maskedface.trainer:MaskedFaceTrainer"}
 
 
 def trainer_class(engine: str):
@@ -81,14 +80,12 @@ def train(config: TrainConfig, resume: bool = False, cancel: CancelToken | None 
         device = _device(config, local_rank)
         torch.manual_seed(config.seed)
         np.random.seed(config.seed)
-        bank = load_bank(Path(config.data), Path(config.masks) if config.masks else None, config.size, Crop.CENTRE,
-                         config.limit, config.generated_masks, config.edge_sigma, config.seed)
-        bank_bytes = bank.images.numel() + bank.masks.numel() * 2
-        if _fits_on_gpu(bank_bytes, device):
+        family = trainer_class(config.engine)
+        bank = family.load_data(config)
+        if _fits_on_gpu(bank.nbytes, device):
             bank = bank.to(device)
-        vgg_path = find_vgg_weights()
-        vgg = VggFeatures(vgg_path).to(device)
-        trainer = trainer_class(config.engine)(config, device, vgg)
+        vgg = VggFeatures(find_vgg_weights()).to(device)
+        trainer = family(config, device, vgg)
         if device.type == "cuda":
             for model in trainer.models.values():
                 model.to(memory_format=torch.channels_last)
@@ -105,13 +102,13 @@ def train(config: TrainConfig, resume: bool = False, cancel: CancelToken | None 
         trainer.autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
         writer = _tensorboard(run) if rank == 0 else None
         if rank == 0:
-            _log_start(run, config, device, vgg.source, len(bank.images), len(bank.masks), world, start)
+            _log_start(run, config, device, vgg.source, bank.nbytes, world, start)
         previous_handler = signal.signal(signal.SIGTERM, lambda *_: token.cancel()) if rank == 0 else None
         last_save = started = time.monotonic()
         step = start
         try:
             while step < config.steps:
-                batch = {k: v.to(device, non_blocking=True) for k, v in draw_batch(bank, config.batch, config.seed, step, rank).items()}
+                batch = {k: v.to(device, non_blocking=True) for k, v in family.draw(bank, config.batch, config.seed, step, rank).items()}
                 metrics = trainer.train_step(batch, step)
                 step += 1
                 if rank == 0 and (step % config.log_every == 0 or step == config.steps):
@@ -154,12 +151,12 @@ def _tensorboard(run: Path):
     return SummaryWriter(str(run / "tensorboard"))
 
 
-def _log_start(run: Path, config: TrainConfig, device, vgg_source: str, images: int, masks: int, world: int, start: int) -> None:
-    entry = {"event": "start", "step": start, "device": str(device), "world": world, "images": images, "masks": masks,
+def _log_start(run: Path, config: TrainConfig, device, vgg_source: str, data_bytes: int, world: int, start: int) -> None:
+    entry = {"event": "start", "step": start, "device": str(device), "world": world, "data_mib": round(data_bytes / 2**20, 1),
              "vgg": vgg_source, "time": time.time()}
     with (run / "metrics.jsonl").open("a") as f:
         f.write(json.dumps(entry) + "\n")
-    log.info("training %s on %s (x%d): %d images, %d masks, VGG %s", config.engine, device, world, images, masks, vgg_source)
+    log.info("training %s on %s (x%d): %.1f MiB of data, VGG %s", config.engine, device, world, data_bytes / 2**20, vgg_source)
 
 
 def _log_metrics(run: Path, writer, step: int, metrics: dict[str, float], seconds: float, images: int) -> None:

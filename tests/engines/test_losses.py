@@ -95,3 +95,8 @@ def test_shared_normalised_vgg19_loads():
     assert "ImageNet" in vgg.source
     features = vgg(torch.rand(1, 3, 16, 16))
     assert features[2].shape == (1, 256, 4, 4) and features[0].min() >= 0
+
+
+def test_isotropic_total_variation_hand_computed():
+    x = torch.tensor([[[[0.0, 3.0], [4.0, 0.0]]]])  # at (0, 0): dy = 4, dx = 3
+    assert total_variation(x, isotropic=True).item() == pytest.approx(5.0)

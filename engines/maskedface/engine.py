@@ -1,0 +1,42 @@
+"""The masked-face engine at inference: the aligned face, worn mask and all, plus the hole -> the lower face."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from engines.base import Crop, Engine
+from engines.lskfnet.networks import composite
+from engines.maskedface import SPEC
+from engines.maskedface.networks import MaskedFaceGenerator
+from engines.registry import WEIGHTS_DIR
+
+
+class MaskedFaceEngine(Engine):
+    spec = SPEC
+    uses_device = True
+
+    def __init__(self, device: str = "cpu", weights_dir: Path | None = None) -> None:
+        super().__init__(device, weights_dir)
+        self.generator = MaskedFaceGenerator()
+        path = (weights_dir or WEIGHTS_DIR / SPEC.name) / "generator.safetensors"
+        if path.is_file():
+            self.generator.load_state_dict(load_file(str(path)))
+        self.generator.to(device).eval()
+
+    def to(self, device: str) -> None:
+        super().to(device)
+        self.generator.to(device)
+
+    def fill_one(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
+        image = torch.from_numpy(crop.image.astype(np.float32) / 255).permute(2, 0, 1)[None].to(self.device)
+        hole = torch.from_numpy(crop.mask.astype(np.float32))[None, None].to(self.device)
+        with torch.inference_mode():
+            result = composite(self.generator(image, hole), image, hole)
+        if not torch.isfinite(result).all():
+            raise RuntimeError("the masked-face generator produced non-finite values")
+        return (result[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255 + 0.5).astype(np.uint8)
