@@ -90,7 +90,7 @@ def fill_folder(args: argparse.Namespace, options: dict[str, str]) -> int:
         raise InputError(f"--images {images}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder.")
     out.mkdir(parents=True, exist_ok=True)
     failures: list[tuple[str, str]] = []
-    for image_path in tqdm(files, desc="batch", unit="image", file=sys.stderr):
+    for image_path in tqdm(files, desc="batch", unit="image", file=sys.stderr, disable=None):
         try:
             fill_file(engine, image_path, find_mask(image_path), out / image_path.name, args, options)
         except InpaintError as error:

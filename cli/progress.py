@@ -9,7 +9,7 @@ from engines.contract import Progress, T, Work, drive
 
 
 def run_with_bar(work: Work[T], description: str) -> T:
-    with tqdm(desc=description, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
+    with tqdm(desc=description, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True, disable=None) as bar:
 
         def show(event: Progress) -> None:
             bar.total = event.total

@@ -38,7 +38,8 @@ def add_commands(commands) -> None:
     evaluate = commands.add_parser("eval", help="quality table per hole-ratio bin, Telea alongside")
     evaluate.add_argument("engine")
     evaluate.add_argument("--images", required=True)
-    evaluate.add_argument("--masks", required=True)
+    evaluate.add_argument("--masks", help="hole masks, evaluated per hole-ratio bin")
+    evaluate.add_argument("--face-masks", metavar="LANDMARKS", help="instead: Algorithm-1 face masks placed from this landmarks .npz")
     evaluate.add_argument("--run", help="evaluate this training run's weights (and write RUN/eval.json)")
     evaluate.add_argument("--faces", action="store_true", help="also: dlib face found %% and identity distance")
     evaluate.add_argument("--limit", type=int, default=100, help="images to use")
@@ -82,7 +83,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from engines.evaluation.evaluate import engines_for, evaluate, format_table
+    from engines.evaluation.evaluate import engines_for, evaluate, evaluate_face_masks, format_table
     from engines.training.export import stage_weights
 
     with tempfile.TemporaryDirectory() as staging:
@@ -91,8 +92,13 @@ def run_eval(args: argparse.Namespace) -> int:
             stage_weights(Path(args.run), args.engine, Path(staging))
             weights = {args.engine: Path(staging)}
         engines = engines_for([args.engine], args.device, weights)
-        rows = run_with_bar(evaluate(engines, Path(args.images), Path(args.masks), args.size, args.limit, args.per_bin, args.faces),
-                            "eval")
+        if args.face_masks:
+            work = evaluate_face_masks(engines, Path(args.images), Path(args.face_masks), args.size, args.limit, args.faces)
+        elif args.masks:
+            work = evaluate(engines, Path(args.images), Path(args.masks), args.size, args.limit, args.per_bin, args.faces)
+        else:
+            raise InputError("Give --masks DIR or --face-masks LANDMARKS.")
+        rows = run_with_bar(work, "eval")
     print(format_table(rows))
     if args.run:
         (Path(args.run) / "eval.json").write_text(json.dumps(rows, indent=2))

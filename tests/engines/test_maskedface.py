@@ -137,3 +137,15 @@ def test_training_without_landmarks_says_what_to_do(faces_with_landmarks, tmp_pa
     with pytest.raises(ValueError, match="main.py landmarks"):
         drive(train(config))
     shutil.rmtree(tmp_path / "run", ignore_errors=True)
+
+
+def test_eval_on_algorithm1_face_masks_with_telea_alongside(faces_with_landmarks):
+    from engines.evaluation.evaluate import engines_for, evaluate_face_masks, format_table
+
+    folder, landmarks = faces_with_landmarks
+    engines = engines_for([], "cpu")
+    engines["maskedface"] = registry.create("maskedface", "cpu", allow_untrained=True)
+    rows = drive(evaluate_face_masks(engines, folder, landmarks, size=128, limit=2, faces=True))
+    assert {r["engine"] for r in rows} == {"telea", "maskedface"} and all(r["count"] == 2 for r in rows)
+    assert all(r["bin"] == "face mask" and "face_found_percent" in r for r in rows)
+    assert "face mask  telea" in format_table(rows)

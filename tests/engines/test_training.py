@@ -18,18 +18,19 @@ from engines.contract import CancelToken, drive
 from engines.registry import WeightsState
 from engines.training.config import TrainConfig
 from engines.training.loop import train
+from tests.conftest import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
+    """Six 128 px crops of the astronaut's head (face engines are evaluated on faces), shifted and flipped."""
     folder = tmp_path_factory.mktemp("faces")
-    rng = np.random.default_rng(0)
+    head = np.asarray(Image.open(SAMPLES / "astronaut.jpg"))[30:230, 120:320]
     for i in range(6):
-        image = np.full((40, 40, 3), rng.integers(40, 200, 3), np.uint8)
-        image[10:30, 12:28] = rng.integers(0, 255, 3)
-        Image.fromarray(image).save(folder / f"{i}.png")
+        variant = np.roll(head if i % 2 else head[:, ::-1], 4 * i, axis=1)
+        Image.fromarray(variant).resize((128, 128), Image.Resampling.LANCZOS).save(folder / f"{i}.png")
     return folder
 
 
@@ -105,9 +106,9 @@ def test_train_eval_export_from_the_command_line(tiny_data, tmp_path):
     run, weights = tmp_path / "run", tmp_path / "weights"
     masks = tmp_path / "masks"
     masks.mkdir()
-    for i, side in enumerate((14, 17, 20, 22, 13, 16, 19, 21)):  # holes of about 19 .. 47 % of 32 x 32
-        mask = np.zeros((32, 32), np.uint8)
-        mask[2:2 + side, 3:3 + side] = 255
+    for i, side in enumerate((56, 68, 80, 88, 52, 64, 76, 84)):  # holes of about 19 .. 47 % of 128 x 128
+        mask = np.zeros((128, 128), np.uint8)
+        mask[30:30 + side, 20:20 + side] = 255
         Image.fromarray(mask).save(masks / f"{i}.png")
     trained = _main("main.py", "train", "lskfnet", "--data", str(tiny_data), "--out", str(run), "--steps", "3", "--batch", "2",
                     "--size", "32", "--base", "8", "--device", "cpu")
@@ -115,7 +116,7 @@ def test_train_eval_export_from_the_command_line(tiny_data, tmp_path):
     again = _main("main.py", "train", "lskfnet", "--data", str(tiny_data), "--out", str(run), "--steps", "3")
     assert again.returncode == 2 and "use --resume" in again.stderr
     evaluated = _main("main.py", "eval", "lskfnet", "--run", str(run), "--images", str(tiny_data), "--masks", str(masks),
-                      "--limit", "2", "--per-bin", "1", "--size", "32", "--device", "cpu")
+                      "--limit", "2", "--per-bin", "1", "--size", "128", "--device", "cpu")
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     assert "40-50 %  telea" in evaluated.stdout and "lskfnet" in evaluated.stdout
     exported = _main("main.py", "export", str(run), "--engine", "lskfnet", "--to", str(weights))
