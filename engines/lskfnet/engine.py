@@ -15,6 +15,7 @@ from engines.contract import CancelToken, Progress, Work
 from engines.data.edges import canny, grey_of
 from engines.lskfnet import SPEC
 from engines.lskfnet.networks import EdgeGenerator, ImageGenerator, composite
+from engines.nn.images import image_to_tensor, mask_to_tensor, tensor_to_image
 from engines.registry import WEIGHTS_DIR
 
 
@@ -50,17 +51,14 @@ class LskfnetEngine(Engine):
 
     def fill(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator, cancel: CancelToken) -> Work[list[np.ndarray]]:
         device = self.device
-        hole = torch.from_numpy(crop.mask.astype(np.float32))[None, None].to(device)
-        image = torch.from_numpy(crop.image.astype(np.float32) / 255).permute(2, 0, 1)[None].to(device)
+        hole, image = mask_to_tensor(crop.mask, device), image_to_tensor(crop.image, device)
         grey_u8 = grey_of(crop.image)
-        grey = torch.from_numpy(grey_u8.astype(np.float32) / 255)[None, None].to(device)
-        edges = torch.from_numpy(canny(grey_u8, options["edge_sigma"]).astype(np.float32))[None, None].to(device)
+        grey = mask_to_tensor(grey_u8 / 255, device)
+        edges = mask_to_tensor(canny(grey_u8, options["edge_sigma"]), device)
         with torch.inference_mode():
             predicted = composite(self.g1(grey, edges * (1 - hole), hole), edges, hole)
             edge_view = (255 - predicted[0, 0] * 255).round().byte().cpu().numpy()
             yield Progress(1, 2, "edges predicted", preview=np.repeat(edge_view[..., None], 3, axis=2))
             cancel.raise_if_cancelled()
             result = composite(self.g2(image, predicted, hole), image, hole)
-        if not torch.isfinite(result).all():
-            raise RuntimeError("LSK-FNet produced non-finite values")
-        return [(result[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255 + 0.5).astype(np.uint8)]
+        return [tensor_to_image(result, "LSK-FNet")]

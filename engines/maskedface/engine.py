@@ -13,6 +13,7 @@ from engines.base import Crop, Engine
 from engines.lskfnet.networks import composite
 from engines.maskedface import SPEC
 from engines.maskedface.networks import MaskedFaceGenerator
+from engines.nn.images import image_to_tensor, mask_to_tensor, tensor_to_image
 from engines.registry import WEIGHTS_DIR
 
 
@@ -33,10 +34,7 @@ class MaskedFaceEngine(Engine):
         self.generator.to(device)
 
     def fill_one(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
-        image = torch.from_numpy(crop.image.astype(np.float32) / 255).permute(2, 0, 1)[None].to(self.device)
-        hole = torch.from_numpy(crop.mask.astype(np.float32))[None, None].to(self.device)
+        image, hole = image_to_tensor(crop.image, self.device), mask_to_tensor(crop.mask, self.device)
         with torch.inference_mode():
             result = composite(self.generator(image, hole), image, hole)
-        if not torch.isfinite(result).all():
-            raise RuntimeError("the masked-face generator produced non-finite values")
-        return (result[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+        return tensor_to_image(result, "the masked-face generator")
