@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.save_path: Path | None = None
         self.worker: InpaintWorker | None = None
         self._face_worker: TaskWorker | None = None
+        self._faces: tuple[np.ndarray, ...] | None = None  # landmarks from the last auto face mask of this photo
         self._hole: np.ndarray | None = None  # the mask the running or last fill used
         self._fill_document: Document | None = None  # the document it was started on
         self._candidates: list[np.ndarray] = []
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
     def set_document(self, document: Document, save_path: Path | None = None) -> None:
         self.cancel()
         self.document = document
+        self._faces = None
         self.save_path = save_path
         self.canvas.set_document(document)
         self.panel.show_candidates([])
@@ -341,6 +343,7 @@ class MainWindow(QMainWindow):
         def apply(value) -> None:
             mask, faces = value
             if document is self.document:
+                self._faces = tuple(face.landmarks for face in faces)
                 h, w = document.shape
                 document.edit(f"Auto face mask ({region})", [(Layer.MASK, (0, h, 0, w), document.mask | mask)])
                 self._update_title()
@@ -366,7 +369,7 @@ class MainWindow(QMainWindow):
         self._hole = self.document.mask.copy()
         try:
             request = InpaintRequest(self.document.image.copy(), self._hole, sketch, settings["seed"], settings["device"],
-                                     settings["n_results"], settings["options"])
+                                     settings["n_results"], settings["options"], self._faces)
         except InpaintError as error:
             self.dialogs.error(str(error))
             return

@@ -61,9 +61,11 @@ def fill_file(engine: Engine, image_path: Path, mask_path: Path | None, out_path
     loaded = load_image(image_path)
     shape = loaded.rgb.shape[:2]
     mask = load_mask(mask_path, shape) if mask_path else np.zeros(shape, bool)
+    faces = None
     if args.auto_face_mask:
-        mask |= face_mask(loaded.rgb, args.auto_face_mask, image_path.name)
-    request = InpaintRequest(loaded.rgb, mask, None, args.seed, args.device, 1, options)
+        face_region, faces = face_mask(loaded.rgb, args.auto_face_mask, image_path.name)
+        mask |= face_region
+    request = InpaintRequest(loaded.rgb, mask, None, args.seed, args.device, 1, options, faces)
     result = drive(inpaint(engine, request))
     if args.concat:
         save_image(out_path, concat(loaded.rgb, mask, result.image), None)

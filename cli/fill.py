@@ -29,12 +29,13 @@ def refuse_overwriting(outputs: list[Path], originals: list[Path]) -> None:
                 raise InputError(f"{path} is an input file; originals are never overwritten. Choose another --out.")
 
 
-def face_mask(rgb: np.ndarray, region: str, name: str) -> np.ndarray:
+def face_mask(rgb: np.ndarray, region: str, name: str) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The region of every face, and the faces' landmarks (so face engines need not search again)."""
     from engines.faces.auto_mask import auto_face_mask, describe
 
     mask, faces = auto_face_mask(rgb, region)
     print(f"{name}: {region} region of {describe(faces)}", file=sys.stderr)
-    return mask
+    return mask, tuple(face.landmarks for face in faces)
 
 
 def fill_one(args: argparse.Namespace, options: dict[str, str]) -> int:
@@ -44,11 +45,13 @@ def fill_one(args: argparse.Namespace, options: dict[str, str]) -> int:
     loaded = load_image(image_path)
     shape = loaded.rgb.shape[:2]
     mask = load_mask(args.mask, shape) if args.mask else np.zeros(shape, bool)
+    faces = None
     if args.auto_face_mask:
-        mask |= face_mask(loaded.rgb, args.auto_face_mask, image_path.name)
+        face_region, faces = face_mask(loaded.rgb, args.auto_face_mask, image_path.name)
+        mask |= face_region
     sketch = load_sketch(args.sketch, shape) if args.sketch else None
     engine = registry.create(args.engine, args.device)
-    request = InpaintRequest(loaded.rgb, mask, sketch, args.seed, args.device, args.n_results, options)
+    request = InpaintRequest(loaded.rgb, mask, sketch, args.seed, args.device, args.n_results, options, faces)
     inputs = [image_path] + [Path(p) for p in (args.mask, args.sketch) if p]
     refuse_overwriting(output_paths(out, args.n_results), inputs)
     result = run_with_bar(inpaint(engine, request), image_path.name)

@@ -146,6 +146,7 @@ class InpaintRequest:
     device: str = "auto"
     n_results: int = 1
     options: Mapping[str, Any] = field(default_factory=dict)
+    faces: tuple[np.ndarray, ...] | None = None  # 68 x 2 landmarks found earlier; face engines then skip detection
 
     def __post_init__(self) -> None:
         image = as_image(self.image)
@@ -159,6 +160,11 @@ class InpaintRequest:
         if not 1 <= self.n_results <= 16:
             raise InputError(f"The number of results must be between 1 and 16; got {self.n_results}.")
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+        if self.faces is not None:
+            faces = tuple(np.asarray(f, np.float32) for f in self.faces)
+            if any(f.shape != (68, 2) for f in faces):
+                raise InputError("Each face must be given as 68 x 2 landmarks.")
+            object.__setattr__(self, "faces", faces)
 
 
 @dataclass(frozen=True)

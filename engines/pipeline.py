@@ -102,7 +102,7 @@ def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None 
         raise InputError(f"The mask covers the whole image; {spec.title} needs some known pixels around the hole.")
     regions, note = find_regions(mask, spec.resolution), ""
     if spec.uses(Need.FACE):
-        regions, note = _face_regions(request.image, mask, spec)
+        regions, note = _face_regions(request.image, mask, spec, request.faces)
     outputs = [request.image.copy() for _ in range(n_results)]
     remaining = mask.copy()
     rng = np.random.default_rng(request.seed)
@@ -121,18 +121,20 @@ def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None 
     return InpaintResult(candidates, f"Filled {len(regions)} hole region{'s' * (len(regions) != 1)}.{note}")
 
 
-def _face_regions(image: np.ndarray, mask: np.ndarray, spec: EngineSpec) -> tuple[list[Region], str]:
+def _face_regions(image: np.ndarray, mask: np.ndarray, spec: EngineSpec, known: tuple[np.ndarray, ...] | None) -> tuple[list[Region], str]:
     """One region per face that the mask touches, filled in the aligned face crop; the rest of the mask, if
-    any, through ordinary context boxes."""
+    any, through ordinary context boxes. Faces come from ``known`` landmarks, or are searched for."""
     from engines.faces.align import alignment, footprint
-    from engines.faces.landmarks import detect_faces
 
-    faces = detect_faces(np.ascontiguousarray(image))
-    if not faces:
+    if known is None:
+        from engines.faces.landmarks import detect_faces
+
+        known = tuple(face.landmarks for face in detect_faces(np.ascontiguousarray(image)))
+    if not known:
         raise InputError(f"No face was found in this photo; {spec.title} fills faces only.")
     size, remaining, regions = spec.resolution, mask.copy(), []
-    for face in faces:
-        matrix = alignment(face.landmarks, size)
+    for landmarks in known:
+        matrix = alignment(landmarks, size)
         box = footprint(matrix, size, mask.shape)
         y0, y1, x0, x1 = box
         inside = _crop_coverage(matrix, size, box)

@@ -34,6 +34,7 @@ def _adam(module: nn.Module, lr: float) -> torch.optim.Adam:
 
 class LskfnetTrainer:
     EXPORTS = {"g1": "edge.safetensors", "g2": "image.safetensors"}  # checkpoint model -> shipped file
+    USES_VGG = True  # perceptual and style losses
 
     def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
         self.config = config

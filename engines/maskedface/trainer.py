@@ -22,8 +22,9 @@ VARIANTS = 3  # Algorithm-1 masked versions of each face
 
 class MaskedFaceTrainer:
     EXPORTS = {"g": "generator.safetensors"}
+    USES_VGG = False  # adversarial + L1 + TV only
 
-    def __init__(self, config: TrainConfig, device: torch.device, vgg) -> None:
+    def __init__(self, config: TrainConfig, device: torch.device, vgg: None) -> None:
         self.config = config
         self.models = {"g": MaskedFaceGenerator().to(device), "d": MaskedFaceDiscriminator().to(device)}
         self.optimizers = {name: torch.optim.Adam(m.parameters(), lr=config.lr, betas=(0.5, 0.999)) for name, m in self.models.items()}

@@ -84,7 +84,7 @@ def train(config: TrainConfig, resume: bool = False, cancel: CancelToken | None 
         bank = family.load_data(config)
         if _fits_on_gpu(bank.nbytes, device):
             bank = bank.to(device)
-        vgg = VggFeatures(find_vgg_weights()).to(device)
+        vgg = VggFeatures(find_vgg_weights()).to(device) if family.USES_VGG else None
         trainer = family(config, device, vgg)
         if device.type == "cuda":
             for model in trainer.models.values():
@@ -102,7 +102,7 @@ def train(config: TrainConfig, resume: bool = False, cancel: CancelToken | None 
         trainer.autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
         writer = _tensorboard(run) if rank == 0 else None
         if rank == 0:
-            _log_start(run, config, device, vgg.source, bank.nbytes, world, start)
+            _log_start(run, config, device, vgg.source if vgg else "not used", bank.nbytes, world, start)
         previous_handler = signal.signal(signal.SIGTERM, lambda *_: token.cancel()) if rank == 0 else None
         last_save = started = time.monotonic()
         step = start

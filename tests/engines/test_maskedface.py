@@ -97,7 +97,7 @@ def test_a_small_face_in_a_big_photo_is_filled_through_the_aligned_crop():
     assert (result.image[mask] != big[mask]).any(axis=-1).mean() > 0.9
     from engines.pipeline import _face_regions
 
-    regions, note = _face_regions(big, mask, engine.spec)
+    regions, note = _face_regions(big, mask, engine.spec, None)
     assert regions[0].face is not None and regions[0].hole.sum() > 0.8 * mask.sum(), "most of the hole goes through the aligned crop"
     assert note in result.message
 
@@ -149,3 +149,18 @@ def test_eval_on_algorithm1_face_masks_with_telea_alongside(faces_with_landmarks
     assert {r["engine"] for r in rows} == {"telea", "maskedface"} and all(r["count"] == 2 for r in rows)
     assert all(r["bin"] == "face mask" and "face_found_percent" in r for r in rows)
     assert "face mask  telea" in format_table(rows)
+
+
+def test_faces_found_earlier_are_used_without_searching_again(photo):
+    """The auto face mask found the face before the worn mask hid it; the fill aligns on those landmarks."""
+    from tests.engines.faces.test_faces import synthetic_landmarks
+
+    engine = registry.create("maskedface", "cpu", allow_untrained=True)
+    image = np.ascontiguousarray(cv2.resize(photo, (100, 120)))  # no face a detector would find
+    landmarks = synthetic_landmarks()
+    mask = np.zeros((120, 100), bool)
+    mask[60:100, 30:70] = True
+    result = drive(inpaint(engine, InpaintRequest(image, mask, faces=(landmarks,))))
+    assert np.array_equal(result.image[~mask], image[~mask]) and (result.image[mask] != image[mask]).any()
+    with pytest.raises(InputError, match="68 x 2"):
+        InpaintRequest(image, mask, faces=(landmarks[:10],))
