@@ -10,13 +10,15 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from app import tools
 from app.autosave import Autosave, state_dir
+from app.batch_dialog import BatchDialog
 from app.canvas import Canvas
+from app.compare_dialog import CompareDialog
 from app.dialogs import Dialogs
 from app.document import Document, Layer
 from app.engine_panel import EnginePanel
 from app.session import load_session, save_session
 from app.tool_bar import ToolBar
-from app.worker import InpaintWorker, TaskWorker
+from app.worker import WorkWorker, inpaint_worker, task_worker
 from engines.contract import InpaintRequest, Need
 from engines.errors import InpaintError
 from engines.imageio import load_image, save_image
@@ -38,8 +40,8 @@ class MainWindow(QMainWindow):
         self.settings = QSettings(str(state_dir() / "settings.ini"), QSettings.Format.IniFormat)
         self.document: Document | None = None
         self.save_path: Path | None = None
-        self.worker: InpaintWorker | None = None
-        self._face_worker: TaskWorker | None = None
+        self.worker: WorkWorker | None = None
+        self._face_worker: WorkWorker | None = None
         self._faces: tuple[np.ndarray, ...] | None = None  # landmarks from the last auto face mask of this photo
         self._hole: np.ndarray | None = None  # the mask the running or last fill used
         self._fill_document: Document | None = None  # the document it was started on
@@ -92,6 +94,8 @@ class MainWindow(QMainWindow):
         self._action(file, "Open Sessio&n...", self.open_session_dialog)
         self._action(file, "Save Session...", self.save_session_dialog)
         file.addSeparator()
+        self._action(file, "&Batch Fill a Folder...", self.open_batch_dialog, "Ctrl+Shift+B")
+        file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = bar.addMenu("&Edit")
         self._action(edit, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
@@ -116,6 +120,7 @@ class MainWindow(QMainWindow):
         run = bar.addMenu("&Run")
         self.inpaint_action = self._action(run, "&Inpaint", self.inpaint, "Ctrl+Return")
         self._action(run, "&Cancel", self.cancel, "Esc")
+        self._action(run, "C&ompare Engines...", self.open_compare_dialog, "Ctrl+Shift+Return")
         self._refresh_recent()
 
     # -- documents --------------------------------------------------------------------------------
@@ -338,7 +343,7 @@ class MainWindow(QMainWindow):
 
         image, all_faces, document = self.document.image.copy(), not self.largest_face_only.isChecked(), self.document
         self.statusBar().showMessage("Looking for faces...")
-        self._face_worker = TaskWorker(lambda: auto_face_mask(image, region, all_faces), self)
+        self._face_worker = task_worker(lambda: auto_face_mask(image, region, all_faces), self)
 
         def apply(value) -> None:
             mask, faces = value
@@ -349,9 +354,34 @@ class MainWindow(QMainWindow):
                 self._update_title()
                 self.statusBar().showMessage(f"Masked the {region.replace('_', ' ')} region of {describe(faces)}.", 8000)
 
-        self._face_worker.done.connect(apply)
+        self._face_worker.succeeded.connect(apply)
         self._face_worker.failed.connect(lambda message: (self.statusBar().clearMessage(), self.dialogs.error(message)))
         self._face_worker.start()
+
+    def open_batch_dialog(self) -> BatchDialog:
+        dialog = BatchDialog(self, self.panel.settings()["engine"])
+        if self.document is not None and self.document.path is not None:
+            dialog.images.setText(str(self.document.path.parent))
+        dialog.show()
+        return dialog
+
+    def open_compare_dialog(self) -> CompareDialog | None:
+        if self.document is None or not self.document.mask.any():
+            self.statusBar().showMessage("Paint the area to fill first (brush: B).", 5000)
+            return None
+        hole = self.document.mask.copy()
+        request = InpaintRequest(self.document.image.copy(), hole, self.document.sketch.copy(), self.panel.seed.value(),
+                                 self.panel.device.currentText(), faces=self._faces)
+        dialog = CompareDialog(request, self)
+        document = self.document
+        dialog.chosen.connect(lambda name, image: self._use_compared(document, name, image, hole))
+        dialog.show()
+        return dialog
+
+    def _use_compared(self, document: Document, name: str, image: np.ndarray, hole: np.ndarray) -> None:
+        if document is self.document:
+            tools.apply_result(document, image, hole, f"Inpaint ({name}, compared)")
+            self._update_title()
 
     def _engine_changed(self, spec) -> None:
         self.tool_bar.enable_sketch(spec.uses(Need.SKETCH) or spec.uses(Need.COLOUR_STROKES))
@@ -373,7 +403,7 @@ class MainWindow(QMainWindow):
         except InpaintError as error:
             self.dialogs.error(str(error))
             return
-        self.worker = InpaintWorker(settings["engine"], request, self)
+        self.worker = inpaint_worker(settings["engine"], request, self)
         self.worker.progress.connect(self._progress)
         self.worker.succeeded.connect(self._succeeded)
         self.worker.failed.connect(self._failed)

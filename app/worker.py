@@ -1,14 +1,15 @@
-"""Engine work off the UI thread: a QThread drives the progress generator and turns each event into a signal."""
+"""Work off the UI thread: a QThread drives a progress generator and turns each event into a signal."""
 from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
 
 from PySide6.QtCore import QThread, Signal
 
 from engines import registry
 from engines.base import Engine
-from engines.contract import CancelToken, InpaintRequest, drive
+from engines.contract import CancelToken, InpaintRequest, Work, drive
 from engines.errors import Cancelled, InpaintError
 from engines.pipeline import inpaint
 
@@ -24,18 +25,24 @@ def cached_engine(name: str, device: str) -> Engine:
         return _engines[name, device]
 
 
-class InpaintWorker(QThread):
-    """Runs one fill. Exactly one of ``succeeded``, ``cancelled`` or ``failed`` is emitted at the end."""
+def forget_engines() -> None:
+    """Drop cached engines (after new weights are installed)."""
+    with _engines_lock:
+        _engines.clear()
+
+
+class WorkWorker(QThread):
+    """Runs ``make_work(cancel_token)`` to the end. Exactly one of ``succeeded``, ``cancelled`` or ``failed``
+    is emitted at the end; a failure is one sentence for the user."""
 
     progress = Signal(object)  # engines.contract.Progress
-    succeeded = Signal(object)  # engines.contract.InpaintResult
+    succeeded = Signal(object)
     cancelled = Signal()
-    failed = Signal(str)  # one sentence for the user
+    failed = Signal(str)
 
-    def __init__(self, engine_name: str, request: InpaintRequest, parent=None) -> None:
+    def __init__(self, make_work: Callable[[CancelToken], Work], parent=None) -> None:
         super().__init__(parent)
-        self.engine_name = engine_name
-        self.request = request
+        self.make_work = make_work
         self.token = CancelToken()
 
     def cancel(self) -> None:
@@ -43,36 +50,27 @@ class InpaintWorker(QThread):
 
     def run(self) -> None:
         try:
-            engine = cached_engine(self.engine_name, self.request.device)
-            result = drive(inpaint(engine, self.request, self.token), self.progress.emit)
+            result = drive(self.make_work(self.token), self.progress.emit)
         except Cancelled:
             self.cancelled.emit()
         except InpaintError as error:
             self.failed.emit(str(error))
         except Exception as error:  # a bug in an engine must not take the editor (and the user's work) down
             traceback.print_exc()
-            self.failed.emit(f"The engine failed unexpectedly ({type(error).__name__}: {error}).")
+            self.failed.emit(f"The work failed unexpectedly ({type(error).__name__}: {error}).")
         else:
             self.succeeded.emit(result)
 
 
-class TaskWorker(QThread):
-    """Runs one short function off the UI thread (face detection, ...): ``done`` with its value or ``failed``."""
+def inpaint_worker(engine_name: str, request: InpaintRequest, parent=None) -> WorkWorker:
+    return WorkWorker(lambda token: inpaint(cached_engine(engine_name, request.device), request, token), parent)
 
-    done = Signal(object)
-    failed = Signal(str)
 
-    def __init__(self, function, parent=None) -> None:
-        super().__init__(parent)
-        self.function = function
+def task_worker(function: Callable[[], object], parent=None) -> WorkWorker:
+    """A short function with no progress of its own (face detection, ...)."""
 
-    def run(self) -> None:
-        try:
-            value = self.function()
-        except InpaintError as error:
-            self.failed.emit(str(error))
-        except Exception as error:  # the editor stays up; the user gets one sentence
-            traceback.print_exc()
-            self.failed.emit(f"Unexpected error ({type(error).__name__}: {error}).")
-        else:
-            self.done.emit(value)
+    def work(token: CancelToken):
+        yield from ()
+        return function()
+
+    return WorkWorker(work, parent)

@@ -9,6 +9,7 @@ import numpy as np
 
 from cli.progress import run_with_bar
 from engines import registry
+from engines.batch import face_mask
 from engines.contract import InpaintRequest
 from engines.errors import InputError
 from engines.imageio import load_image, load_mask, load_sketch, save_image
@@ -29,15 +30,6 @@ def refuse_overwriting(outputs: list[Path], originals: list[Path]) -> None:
                 raise InputError(f"{path} is an input file; originals are never overwritten. Choose another --out.")
 
 
-def face_mask(rgb: np.ndarray, region: str, name: str) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """The region of every face, and the faces' landmarks (so face engines need not search again)."""
-    from engines.faces.auto_mask import auto_face_mask, describe
-
-    mask, faces = auto_face_mask(rgb, region)
-    print(f"{name}: {region} region of {describe(faces)}", file=sys.stderr)
-    return mask, tuple(face.landmarks for face in faces)
-
-
 def fill_one(args: argparse.Namespace, options: dict[str, str]) -> int:
     image_path, out = Path(args.image), Path(args.out)
     if not args.mask and not args.auto_face_mask:
@@ -47,7 +39,8 @@ def fill_one(args: argparse.Namespace, options: dict[str, str]) -> int:
     mask = load_mask(args.mask, shape) if args.mask else np.zeros(shape, bool)
     faces = None
     if args.auto_face_mask:
-        face_region, faces = face_mask(loaded.rgb, args.auto_face_mask, image_path.name)
+        face_region, faces, note = face_mask(loaded.rgb, args.auto_face_mask)
+        print(f"{image_path.name}: {note}", file=sys.stderr)
         mask |= face_region
     sketch = load_sketch(args.sketch, shape) if args.sketch else None
     engine = registry.create(args.engine, args.device)

@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--auto-face-mask", choices=REGIONS, metavar="REGION", help="mask this region of every face found")
     batch.add_argument("--out", required=True, help="output folder (created; never an input folder)")
     batch.add_argument("--concat", action="store_true", help="write original | mask | result side by side")
+    batch.add_argument("--paired", action="store_true", help="write original/, mask/, masked/ and result/ with the same stems")
     _engine_arguments(batch)
     add_commands(commands)
     return parser

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from app.worker import InpaintWorker
+from app.worker import inpaint_worker
 from engines import registry
 from engines.base import Engine
 from engines.contract import EngineSpec, InpaintRequest, Need, Progress
@@ -42,7 +42,7 @@ def _request() -> InpaintRequest:
 
 
 def test_a_worker_finishes_with_the_result(qtbot):
-    worker = InpaintWorker("telea", _request())
+    worker = inpaint_worker("telea", _request())
     with qtbot.waitSignal(worker.succeeded, timeout=10_000) as finished:
         worker.start()
     assert worker.wait(5000)
@@ -52,7 +52,7 @@ def test_a_worker_finishes_with_the_result(qtbot):
 
 def test_a_worker_can_be_cancelled(qtbot):
     with registry.registered(SLOW_SPEC, f"{__name__}:SlowEngine"):
-        worker = InpaintWorker("test-slow", _request())
+        worker = inpaint_worker("test-slow", _request())
         with qtbot.waitSignal(worker.progress, timeout=10_000):
             worker.start()
         with qtbot.waitSignal(worker.cancelled, timeout=10_000):
@@ -61,11 +61,11 @@ def test_a_worker_can_be_cancelled(qtbot):
 
 
 @pytest.mark.parametrize(("name", "spec", "message"), [
-    ("test-broken", BROKEN_SPEC, "The engine failed unexpectedly (ZeroDivisionError: boom)."),
+    ("test-broken", BROKEN_SPEC, "The work failed unexpectedly (ZeroDivisionError: boom)."),
     ("nope", None, "Unknown engine 'nope'"),
 ])
 def test_failures_become_one_sentence(qtbot, name, spec, message):
-    worker = InpaintWorker(name, _request())
+    worker = inpaint_worker(name, _request())
     if spec is None:
         with qtbot.waitSignal(worker.failed, timeout=10_000) as failed:
             worker.start()

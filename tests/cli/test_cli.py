@@ -150,3 +150,17 @@ def test_inpaint_needs_a_mask_of_some_kind(tmp_path):
     _photo(tmp_path / "in.png", 0)
     done = run("inpaint", "--image", str(tmp_path / "in.png"), "--out", str(tmp_path / "o.png"))
     assert done.returncode == 2 and "Give --mask, --auto-face-mask REGION, or both." in done.stderr
+
+
+def test_batch_paired_export_for_datasets(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    photo = _photo(images / "a.png", 1)
+    mask = _mask(tmp_path / "mask.png")
+    done = run("batch", "--images", str(images), "--masks", str(tmp_path / "mask.png"), "--out", str(tmp_path / "out"), "--paired")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for folder in ("original", "mask", "masked", "result"):
+        assert [p.name for p in (tmp_path / "out" / folder).iterdir()] == ["a.png"], folder
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "original" / "a.png")), photo)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "mask" / "a.png")) > 127, mask)
+    assert (np.asarray(Image.open(tmp_path / "out" / "masked" / "a.png"))[mask] == 255).all()

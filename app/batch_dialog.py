@@ -1,0 +1,138 @@
+"""The batch dialog: what ``main.py batch`` does, with progress, Cancel and a report of every failed file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+from app.worker import WorkWorker, cached_engine
+from engines import registry
+from engines.batch import BatchJob, named, run_batch
+from engines.errors import InpaintError
+
+NO_FACE_MASK = "(none)"
+REGIONS = ("worn_mask", "eyes", "glasses", "face", "mouth")
+
+
+def _path_row(edit: QLineEdit, pick) -> QWidget:
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit, 1)
+    browse = QPushButton("Browse...")
+    browse.clicked.connect(pick)
+    layout.addWidget(browse)
+    return row
+
+
+class BatchDialog(QDialog):
+    def __init__(self, parent=None, engine: str = "telea") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch fill a folder")
+        self.resize(640, 520)
+        self.images, self.masks, self.out = QLineEdit(), QLineEdit(), QLineEdit()
+        self.masks.setPlaceholderText("a folder of masks (same file names) or one mask file; empty with a face mask")
+        self.face_region = QComboBox()
+        self.face_region.addItems([NO_FACE_MASK, *REGIONS])
+        self.engine = QComboBox()
+        for name in registry.names():
+            if registry.is_runnable(name):
+                self.engine.addItem(registry.spec(name).title, name)
+        self.engine.setCurrentIndex(max(0, self.engine.findData(engine)))
+        self.concat = QCheckBox("original | mask | result side by side")
+        self.paired = QCheckBox("paired export: original/, mask/, masked/, result/ with the same names")
+        self.progress = QProgressBar()
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        self.buttons = QDialogButtonBox()
+        self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button = self.buttons.addButton("Cancel", QDialogButtonBox.ButtonRole.RejectRole)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.cancel_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+
+        form = QFormLayout()
+        form.addRow("Images", _path_row(self.images, lambda: self._pick_folder(self.images)))
+        form.addRow("Masks", _path_row(self.masks, self._pick_masks))
+        form.addRow("Auto face mask", self.face_region)
+        form.addRow("Engine", self.engine)
+        form.addRow("Output folder", _path_row(self.out, lambda: self._pick_folder(self.out)))
+        form.addRow("", self.concat)
+        form.addRow("", self.paired)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.report, 1)
+        layout.addWidget(self.buttons)
+        self.worker: WorkWorker | None = None
+
+    def _pick_folder(self, edit: QLineEdit) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
+        if folder:
+            edit.setText(folder)
+
+    def _pick_masks(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder of masks", self.masks.text())
+        if path:
+            self.masks.setText(path)
+
+    def job(self) -> BatchJob:
+        if not self.images.text().strip() or not self.out.text().strip():
+            raise InpaintError("Choose the images folder and an output folder.")
+        region = self.face_region.currentText()
+        return BatchJob(images=Path(self.images.text().strip()), out=Path(self.out.text().strip()),
+                        masks=Path(self.masks.text().strip()) if self.masks.text().strip() else None,
+                        face_region=None if region == NO_FACE_MASK else region,
+                        concat=self.concat.isChecked(), paired=self.paired.isChecked())
+
+    def start(self) -> None:
+        if self.worker is not None and self.worker.isRunning():
+            return
+        try:
+            job = self.job()
+        except InpaintError as error:
+            self.report.setPlainText(str(error))
+            return
+        name = self.engine.currentData()
+        self.report.clear()
+        self.worker = WorkWorker(lambda token: run_batch(cached_engine(name, job.device), job, token), self)
+        self.worker.progress.connect(self._progress)
+        self.worker.succeeded.connect(lambda report: self._finished(report, job))
+        self.worker.failed.connect(lambda message: self._stopped(message))
+        self.progress.setRange(0, 0)
+        self._running(True)
+        self.worker.start()
+
+    def cancel(self) -> None:
+        if self.worker is not None and self.worker.isRunning():
+            self.worker.cancel()
+
+    def _running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _progress(self, event) -> None:
+        self.progress.setRange(0, event.total)
+        self.progress.setValue(event.step)
+        self.report.appendPlainText(event.message)
+
+    def _finished(self, report, job: BatchJob) -> None:
+        self._running(False)
+        lines = [report.summary(job.out)]
+        if report.failed:
+            lines.append(f"{len(report.failed)} failed:")
+            lines += [f"  {named(name, reason)}" for name, reason in report.failed]
+        self.report.appendPlainText("\n" + "\n".join(lines))
+
+    def _stopped(self, message: str) -> None:
+        self._running(False)
+        self.report.appendPlainText(message)
+
+    def closeEvent(self, event) -> None:
+        self.cancel()
+        if self.worker is not None:
+            self.worker.wait()
+        super().closeEvent(event)

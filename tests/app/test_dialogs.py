@@ -1,0 +1,73 @@
+"""The batch dialog and the engine comparison, driven offscreen."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from app import tools
+from app.document import Layer
+from engines import registry
+from tests.engines import fakes
+
+
+def test_batch_dialog_fills_a_folder_and_reports_the_corrupt_file(qtbot, window, tmp_path):
+    images, out = tmp_path / "images", tmp_path / "out"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 255, (40, 50, 3), np.uint8)).save(images / f"{i}.png")
+    (images / "broken.jpg").write_bytes(b"not a jpeg")
+    mask = np.zeros((40, 50), np.uint8)
+    mask[10:20, 10:30] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    dialog = window.open_batch_dialog()
+    qtbot.addWidget(dialog)
+    dialog.images.setText(str(images))
+    dialog.masks.setText(str(tmp_path / "mask.png"))
+    dialog.out.setText(str(out))
+    dialog.start_button.click()
+    with qtbot.waitSignal(dialog.worker.finished, timeout=30_000):
+        pass
+    qtbot.waitUntil(lambda: "Filled 4 of 5" in dialog.report.toPlainText(), timeout=5000)
+    assert "broken.jpg: not an image" in dialog.report.toPlainText()
+    assert sorted(p.name for p in out.iterdir()) == ["0.png", "1.png", "2.png", "3.png"]
+    assert sorted(p.name for p in images.iterdir()) == ["0.png", "1.png", "2.png", "3.png", "broken.jpg"]
+    assert dialog.start_button.isEnabled()
+
+
+def test_batch_dialog_refuses_to_write_into_the_input_folder(qtbot, window, tmp_path):
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "a.png")
+    dialog = window.open_batch_dialog()
+    qtbot.addWidget(dialog)
+    dialog.images.setText(str(tmp_path))
+    dialog.face_region.setCurrentText("worn_mask")
+    dialog.out.setText(str(tmp_path))
+    dialog.start_button.click()
+    with qtbot.waitSignal(dialog.worker.finished, timeout=30_000):
+        pass
+    qtbot.waitUntil(lambda: "is an input folder" in dialog.report.toPlainText(), timeout=5000)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+def test_compare_two_engines_and_use_one(qtbot, window, photo_file):
+    path, pixels = photo_file
+    window.open_path(path)
+    tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
+    hole = window.document.mask.copy()
+    with registry.registered(fakes.MEAN_SPEC, "tests.engines.fakes:MeanEngine"):
+        dialog = window.open_compare_dialog()
+        qtbot.addWidget(dialog)
+        assert dialog.boxes["telea"].isChecked() and dialog.boxes["test-mean"].isChecked()
+        assert not dialog.boxes["maskedface"].isEnabled(), "untrained engines cannot be compared"
+        dialog.run_button.click()
+        with qtbot.waitSignal(dialog.worker.finished, timeout=30_000):
+            pass
+        qtbot.waitUntil(lambda: dialog.results.count() == 2, timeout=5000)
+        assert " s" in dialog.results.item(0).text()
+        mean_item = next(dialog.results.item(i) for i in range(2) if "Test" in dialog.results.item(i).text())
+        dialog.results.setCurrentItem(mean_item)
+        dialog.use_button.click()
+    image = window.document.image
+    assert np.array_equal(image[~hole], pixels[~hole]) and np.array_equal(image[hole], dialog.images["test-mean"][hole])
+    assert not np.array_equal(image[hole], dialog.images["telea"][hole])
+    assert window.document.history.undo[-1].label == "Inpaint (test-mean, compared)" and not window.document.mask.any()
