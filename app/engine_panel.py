@@ -30,13 +30,7 @@ class EnginePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.engine = QComboBox()
-        for name in registry.names():
-            state = registry.weights_state(name)
-            label = registry.spec(name).title if registry.is_runnable(name) else f"{registry.spec(name).title} ({state.value})"
-            self.engine.addItem(label, name)
-            item = self.engine.model().item(self.engine.count() - 1)
-            item.setEnabled(registry.is_runnable(name))
-            item.setToolTip(f"{registry.spec(name).description}\nStatus: {state.value}")
+        self._fill_engines()
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda"])
         self.seed = QSpinBox()
@@ -79,6 +73,25 @@ class EnginePanel(QWidget):
         self.inpaint_button.clicked.connect(self.inpaint_clicked)
         self.cancel_button.clicked.connect(self.cancel_clicked)
         self.gallery.itemClicked.connect(lambda item: self.candidate_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self._engine_selected()
+
+    def _fill_engines(self) -> None:
+        for name in registry.names():
+            state = registry.weights_state(name)
+            label = registry.spec(name).title if registry.is_runnable(name) else f"{registry.spec(name).title} ({state.value})"
+            self.engine.addItem(label, name)
+            item = self.engine.model().item(self.engine.count() - 1)
+            item.setEnabled(registry.is_runnable(name))
+            item.setToolTip(f"{registry.spec(name).description}\nStatus: {state.value}")
+
+    def reload(self) -> None:
+        """Re-read every engine's status (new weights were installed), keeping the current choice."""
+        current = self.engine.currentData()
+        self.engine.blockSignals(True)
+        self.engine.clear()
+        self._fill_engines()
+        self.engine.blockSignals(False)
+        self.engine.setCurrentIndex(max(0, self.engine.findData(current)))
         self._engine_selected()
 
     @property

@@ -18,7 +18,8 @@ from app.document import Document, Layer
 from app.engine_panel import EnginePanel
 from app.session import load_session, save_session
 from app.tool_bar import ToolBar
-from app.worker import WorkWorker, inpaint_worker, task_worker
+from app.training_panel import TrainingPanel
+from app.worker import WorkWorker, forget_engines, inpaint_worker, task_worker
 from engines.contract import InpaintRequest, Need
 from engines.errors import InpaintError
 from engines.imageio import load_image, save_image
@@ -54,6 +55,14 @@ class MainWindow(QMainWindow):
         dock.setObjectName("engine")
         dock.setWidget(self.panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.training = TrainingPanel()
+        training_dock = QDockWidget("Training", self)
+        training_dock.setObjectName("training")
+        training_dock.setWidget(self.training)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, training_dock)
+        self.tabifyDockWidget(dock, training_dock)
+        dock.raise_()
+        self.training.weights_installed.connect(self._weights_installed)
         self.tool_bar = ToolBar(self.canvas, self)
         self.addToolBar(self.tool_bar)
         self._build_menus()
@@ -284,6 +293,12 @@ class MainWindow(QMainWindow):
         if not self._may_discard():
             event.ignore()
             return
+        if self.training.running:
+            if not self.dialogs.confirm("A training run is in progress. Stop it (it saves a checkpoint) and quit?"):
+                event.ignore()
+                return
+            self.training.stop()
+            self.training.process.waitForFinished(180_000)
         self.cancel()
         for worker in (self.worker, self._face_worker):
             if worker is not None:
@@ -382,6 +397,11 @@ class MainWindow(QMainWindow):
         if document is self.document:
             tools.apply_result(document, image, hole, f"Inpaint ({name}, compared)")
             self._update_title()
+
+    def _weights_installed(self, engine: str) -> None:
+        forget_engines()
+        self.panel.reload()
+        self.statusBar().showMessage(f"New weights for {engine} installed.", 8000)
 
     def _engine_changed(self, spec) -> None:
         self.tool_bar.enable_sketch(spec.uses(Need.SKETCH) or spec.uses(Need.COLOUR_STROKES))

@@ -33,6 +33,7 @@ def add_commands(commands) -> None:
     train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     train.add_argument("--checkpoint-minutes", type=float, default=5.0)
     train.add_argument("--sample-every", type=int, default=500)
+    train.add_argument("--log-every", type=int, default=20, help="steps between metrics lines")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
 
     evaluate = commands.add_parser("eval", help="quality table per hole-ratio bin, Telea alongside")
@@ -76,7 +77,7 @@ def run_train(args: argparse.Namespace) -> int:
                              steps=args.steps, batch=args.batch, lr=args.lr, size=args.size, base=args.base, seed=args.seed,
                              amp=args.amp, limit=args.limit, device=args.device, edge_sigma=args.edge_sigma,
                              generated_masks=args.masks_generated, checkpoint_minutes=args.checkpoint_minutes,
-                             sample_every=args.sample_every)
+                             sample_every=args.sample_every, log_every=args.log_every)
     run_with_bar(train(config, resume=args.resume, cancel=CancelToken()), f"train {config.engine}")
     print(f"Run in {run}: checkpoint/, metrics.jsonl, samples/.")
     return 0

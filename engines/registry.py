@@ -78,12 +78,12 @@ class WeightsState(StrEnum):
     MISMATCH = "weights do not match their card"
 
 
-def weights_state(name: str, root: Path = WEIGHTS_DIR) -> WeightsState:
+def weights_state(name: str, root: Path | None = None) -> WeightsState:
     """An engine counts as trained only when every file it expects is present and matches its card's sha256."""
     files = spec(name).weights
     if not files:
         return WeightsState.NOT_NEEDED
-    folder = root / name
+    folder = (root or WEIGHTS_DIR) / name
     card_path = folder / "card.json"
     if not card_path.is_file() or not all((folder / f).is_file() for f in files):
         return WeightsState.MISSING

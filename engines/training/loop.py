@@ -26,10 +26,10 @@ from engines.imageio import save_image
 from engines.losses.vgg import VggFeatures, find_vgg_weights
 from engines.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from engines.training.config import TrainConfig
+from engines.training.families import TRAINERS
 
 log = logging.getLogger(__name__)
 
-TRAINERS = {"lskfnet": "engines.lskfnet.trainer:LskfnetTrainer", "maskedface": "engines.maskedface.trainer:MaskedFaceTrainer"}
 
 
 def trainer_class(engine: str):

@@ -1,0 +1,233 @@
+"""The training tab: `main.py train` as a child process (a crash there cannot take the editor down), live loss curves,
+the latest sample grid, speed and ETA, the log; Stop (checkpoint and exit), Resume, Evaluate, Install as weights."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QProcess, Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from engines.training.families import TRAINERS
+
+ROOT = Path(__file__).resolve().parent.parent
+CURVE_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
+
+
+def has_nvidia_gpu() -> bool:
+    """Without importing torch (slow): the NVIDIA driver's files say whether a GPU is there."""
+    return Path("/proc/driver/nvidia/gpus").is_dir() or shutil.which("nvidia-smi") is not None
+
+
+class TrainingPanel(QWidget):
+    weights_installed = Signal(str)  # engine name
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = QComboBox()
+        self.engine.addItems(list(TRAINERS))
+        self.data, self.masks, self.landmarks, self.run = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
+        self.val, self.val_masks = QLineEdit(), QLineEdit()
+        self.masks.setPlaceholderText("hole masks folder (lskfnet; generated strokes are always added)")
+        self.landmarks.setPlaceholderText("landmarks .npz of the data folder (maskedface: main.py landmarks)")
+        self.val_masks.setPlaceholderText("eval: masks folder (lskfnet) or val landmarks .npz (maskedface)")
+        self.size, self.steps, self.batch, self.width, self.gpus = (QSpinBox() for _ in range(5))
+        for box, low, high, value in ((self.size, 32, 512, 128), (self.steps, 1, 10**7, 20_000), (self.batch, 1, 4096, 16),
+                                      (self.width, 4, 128, 32), (self.gpus, 1, 64, 1)):
+            box.setRange(low, high)
+            box.setValue(value)
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(6)
+        self.lr.setRange(1e-6, 1.0)
+        self.lr.setSingleStep(1e-5)
+        self.lr.setValue(1e-4)
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda"])
+        self.start_button, self.stop_button, self.resume_button = QPushButton("Start"), QPushButton("Stop"), QPushButton("Resume")
+        self.eval_button, self.install_button = QPushButton("Evaluate"), QPushButton("Install as weights")
+        self.start_button.clicked.connect(lambda: self.start(resume=False))
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.stop_button.clicked.connect(self.stop)
+        self.eval_button.clicked.connect(self.evaluate)
+        self.install_button.clicked.connect(self.install)
+        self.device_note = QLabel("" if has_nvidia_gpu() else
+                                  "No NVIDIA GPU found: training runs on the CPU at about 1-3 images/s (bench/learned.py), "
+                                  "fine for a smoke run; a real run needs a GPU.")
+        self.device_note.setWordWrap(True)
+        self.speed = QLabel("")
+        self.plot = pg.PlotWidget()
+        self.plot.addLegend()
+        self.plot.setLabel("bottom", "step")
+        self.sample = QLabel()
+        self.sample.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sample.setMinimumHeight(160)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+
+        form = QFormLayout()
+        for label, widget in (("Engine", self.engine), ("Images", self.data), ("Masks", self.masks), ("Landmarks", self.landmarks),
+                              ("Run folder", self.run), ("Size", self.size), ("Steps", self.steps), ("Batch", self.batch),
+                              ("Learning rate", self.lr), ("Width", self.width), ("Device", self.device), ("GPUs", self.gpus),
+                              ("Eval images", self.val), ("Eval masks", self.val_masks)):
+            form.addRow(label, widget)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.stop_button, self.resume_button, self.eval_button, self.install_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.device_note)
+        layout.addWidget(self.speed)
+        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.sample, 1)
+        layout.addWidget(self.log, 1)
+
+        self.process: QProcess | None = None
+        self.weights_dir: Path | None = None  # where Install puts weights (None: the project's weights/)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.series: dict[str, tuple[list[float], list[float]]] = {}
+        self._offset = 0
+        self._sample_shown = ""
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.poll)
+        self._set_running(False)
+
+    # -- running ----------------------------------------------------------------------------------
+    def _run_folder(self) -> Path:
+        return Path(self.run.text().strip())
+
+    def train_arguments(self, resume: bool) -> list[str]:
+        args = ["train", self.engine.currentText(), "--data", self.data.text().strip(), "--out", self.run.text().strip(),
+                "--steps", str(self.steps.value()), "--batch", str(self.batch.value()), "--lr", str(self.lr.value()),
+                "--size", str(self.size.value()), "--base", str(self.width.value()), "--device", self.device.currentText(),
+                "--checkpoint-minutes", "2", "--log-every", str(max(1, self.steps.value() // 200)),
+                "--sample-every", str(max(1, self.steps.value() // 20))]
+        for flag, edit in (("--masks", self.masks), ("--landmarks", self.landmarks)):
+            if edit.text().strip():
+                args += [flag, edit.text().strip()]
+        if self.device.currentText() == "cuda" or has_nvidia_gpu():
+            args += ["--amp", "bf16"]
+        return args + (["--resume"] if resume else [])
+
+    def start(self, resume: bool) -> None:
+        if self.running:
+            return
+        if not self.data.text().strip() or not self.run.text().strip():
+            self.log.appendPlainText("Choose the images folder and a run folder first.")
+            return
+        (self._run_folder() / "STOP").unlink(missing_ok=True)
+        if not resume:
+            self._reset_curves()
+        args = self.train_arguments(resume)
+        if self.gpus.value() > 1:
+            args = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={self.gpus.value()}", str(ROOT / "main.py"), *args]
+        else:
+            args = [str(ROOT / "main.py"), *args]
+        self._launch(args, self._training_finished)
+        self.timer.start(1000)
+
+    def _launch(self, args: list[str], on_finished) -> None:
+        self.process = QProcess(self)
+        self.process.setWorkingDirectory(str(ROOT))
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self.process.readyReadStandardOutput.connect(self._read_output)
+        self.process.finished.connect(on_finished)
+        self.log.appendPlainText("$ python " + " ".join(args))
+        self.process.start(sys.executable, args)
+        self._set_running(True)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+
+    def stop(self) -> None:
+        """Ask the run to write a checkpoint and exit (it checks for a STOP file after every step)."""
+        if self.running:
+            self._run_folder().mkdir(parents=True, exist_ok=True)
+            (self._run_folder() / "STOP").touch()
+            self.log.appendPlainText("Stopping after this step; a checkpoint will be saved.")
+
+    def evaluate(self) -> None:
+        engine, run = self.engine.currentText(), self.run.text().strip()
+        kind = "--face-masks" if self.val_masks.text().strip().endswith(".npz") else "--masks"
+        args = [str(ROOT / "main.py"), "eval", engine, "--run", run, "--images", self.val.text().strip(), kind,
+                self.val_masks.text().strip(), "--limit", "50", "--device", self.device.currentText()]
+        self._launch(args, lambda code, status: self._set_running(False))
+
+    def install(self) -> None:
+        engine = self.engine.currentText()
+        args = [str(ROOT / "main.py"), "export", self.run.text().strip(), "--engine", engine]
+        if self.weights_dir is not None:
+            args += ["--to", str(self.weights_dir)]
+
+        def finished(code: int, status) -> None:
+            self._set_running(False)
+            if code == 0:
+                self.weights_installed.emit(engine)
+
+        self._launch(args, finished)
+
+    def _training_finished(self, code: int, status) -> None:
+        self.poll()
+        self.timer.stop()
+        self._set_running(False)
+        self.log.appendPlainText(f"Training process ended (exit code {code}).")
+
+    def _set_running(self, running: bool) -> None:
+        for button in (self.start_button, self.resume_button, self.eval_button, self.install_button):
+            button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def _read_output(self) -> None:
+        text = bytes(self.process.readAllStandardOutput()).decode(errors="replace")
+        for line in text.replace("\r", "\n").splitlines():
+            if line.strip():
+                self.log.appendPlainText(line)
+
+    # -- live view --------------------------------------------------------------------------------
+    def _reset_curves(self) -> None:
+        self.plot.clear()
+        self.curves.clear()
+        self.series.clear()
+        self._offset = 0
+
+    def poll(self) -> None:
+        """Read the metrics written since the last poll; show the newest sample grid."""
+        metrics = self._run_folder() / "metrics.jsonl"
+        if metrics.is_file():
+            with metrics.open() as f:
+                f.seek(self._offset)
+                lines = f.read().splitlines()
+                self._offset = f.tell()
+            for line in lines:
+                self._add_metrics(json.loads(line))
+        samples = sorted((self._run_folder() / "samples").glob("*.png")) if (self._run_folder() / "samples").is_dir() else []
+        if samples and str(samples[-1]) != self._sample_shown:
+            self._sample_shown = str(samples[-1])
+            pixmap = QPixmap(self._sample_shown)
+            self.sample.setPixmap(pixmap.scaledToHeight(min(pixmap.height(), 240), Qt.TransformationMode.SmoothTransformation))
+
+    def _add_metrics(self, entry: dict) -> None:
+        if "event" in entry:
+            return
+        step = entry["step"]
+        for key, value in entry.items():
+            if not key.startswith("gen_"):
+                continue
+            xs, ys = self.series.setdefault(key, ([], []))
+            xs.append(step)
+            ys.append(value)
+            if key not in self.curves:
+                self.curves[key] = self.plot.plot(name=key, pen=CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)])
+            self.curves[key].setData(xs, ys)
+        rate = entry.get("images_per_s", 0.0)
+        remaining = (self.steps.value() - step) * self.batch.value() / rate if rate else float("nan")
+        memory = f", GPU memory {entry['gpu_mem_gb']:.1f} GB" if "gpu_mem_gb" in entry else ""
+        self.speed.setText(f"step {step} / {self.steps.value()}: {rate / self.batch.value():.2f} steps/s, "
+                           f"ETA {remaining / 60:.1f} min{memory}")

@@ -1,0 +1,6 @@
+"""Which engines can be trained, and where their trainer lives (read without importing torch)."""
+
+TRAINERS = {
+    "lskfnet": "engines.lskfnet.trainer:LskfnetTrainer",
+    "maskedface": "engines.maskedface.trainer:MaskedFaceTrainer",
+}
