@@ -10,8 +10,8 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtCore import QProcess, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from engines.training.families import TRAINERS
 
@@ -61,7 +61,8 @@ class TrainingPanel(QWidget):
         self.device_note.setWordWrap(True)
         self.speed = QLabel("")
         self.plot = pg.PlotWidget()
-        self.plot.addLegend()
+        self.plot.setMinimumHeight(200)
+        self.plot.addLegend(offset=(-10, 10))
         self.plot.setLabel("bottom", "step")
         self.sample = QLabel()
         self.sample.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -69,13 +70,19 @@ class TrainingPanel(QWidget):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
+        self.log.setMaximumHeight(140)
 
         form = QFormLayout()
         for label, widget in (("Engine", self.engine), ("Images", self.data), ("Masks", self.masks), ("Landmarks", self.landmarks),
-                              ("Run folder", self.run), ("Size", self.size), ("Steps", self.steps), ("Batch", self.batch),
-                              ("Learning rate", self.lr), ("Width", self.width), ("Device", self.device), ("GPUs", self.gpus),
-                              ("Eval images", self.val), ("Eval masks", self.val_masks)):
+                              ("Run folder", self.run), ("Eval images", self.val), ("Eval masks", self.val_masks)):
             form.addRow(label, widget)
+        numbers = QGridLayout()
+        for index, (label, widget) in enumerate((("Size", self.size), ("Steps", self.steps), ("Batch", self.batch),
+                                                 ("Learning rate", self.lr), ("Width", self.width), ("Device", self.device),
+                                                 ("GPUs", self.gpus))):
+            numbers.addWidget(QLabel(label), index // 2, 2 * (index % 2))
+            numbers.addWidget(widget, index // 2, 2 * (index % 2) + 1)
+        form.addRow(numbers)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.stop_button, self.resume_button, self.eval_button, self.install_button):
             buttons.addWidget(button)

@@ -120,7 +120,7 @@ def fill_file(engine: Engine, job: BatchJob, image_path: Path, mask_path: Path |
         save_image(job.out / image_path.name, concat(loaded.rgb, mask, result.image))
     else:
         save_image(job.out / image_path.name, result.image, loaded.meta)
-    return " ".join(filter(None, [note, result.message]))
+    return ". ".join(filter(None, [note, result.message]))
 
 
 def run_batch(engine: Engine, job: BatchJob, cancel: CancelToken | None = None) -> Work[BatchReport]:
@@ -144,7 +144,7 @@ def run_batch(engine: Engine, job: BatchJob, cancel: CancelToken | None = None) 
         except Exception as error:  # one broken file must not stop the folder; the report names the error
             message = f"unexpected {type(error).__name__}: {error}"
             report.failed.append((image_path.name, message))
-        yield Progress(index + 1, len(files), f"{image_path.name}: {message}")
+        yield Progress(index + 1, len(files), named(image_path.name, message))
     return report
 
 

@@ -55,3 +55,32 @@ def test_train_stop_resume_and_install(qtbot, window, tmp_path, monkeypatch):
     assert (weights / "lskfnet" / "card.json").is_file()
     combo = window.panel.engine
     assert combo.model().item(combo.findData("lskfnet")).isEnabled(), "the picker updates without a restart"
+
+
+def test_evaluate_a_finished_run_from_the_tab(qtbot, window, tmp_path):
+    """maskedface on astronaut crops: landmarks, a 2-step run, then Evaluate writes the table (Telea alongside)."""
+    from engines.contract import drive
+    from engines.faces.landmark_cache import compute_landmarks
+
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    head = np.asarray(Image.open(SAMPLES / "astronaut.jpg"))[30:230, 120:320]
+    for i in range(3):
+        Image.fromarray(np.roll(head, 4 * i, axis=1)).resize((128, 128)).save(faces / f"{i}.png")
+    landmarks = drive(compute_landmarks(faces, tmp_path / "landmarks.npz"))
+    panel, run = window.training, tmp_path / "run"
+    panel.engine.setCurrentText("maskedface")
+    for edit, value in ((panel.data, faces), (panel.landmarks, landmarks), (panel.run, run), (panel.val, faces), (panel.val_masks, landmarks)):
+        edit.setText(str(value))
+    panel.size.setValue(64)
+    panel.batch.setValue(2)
+    panel.steps.setValue(2)
+    panel.device.setCurrentText("cpu")
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    assert _step(run) == 2
+    panel.eval_button.click()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    table = json.loads((run / "eval.json").read_text())
+    assert {row["engine"] for row in table} == {"telea", "maskedface"}
+    assert "face mask  telea" in panel.log.toPlainText()
