@@ -15,6 +15,7 @@ from engines.contract import CancelToken, Progress, Work
 from engines.data.edges import canny, grey_of
 from engines.lskfnet import SPEC
 from engines.lskfnet.networks import EdgeGenerator, ImageGenerator, composite
+from engines.nn.gated import bake_spectral_norm
 from engines.nn.images import image_to_tensor, mask_to_tensor, tensor_to_image
 from engines.registry import WEIGHTS_DIR
 
@@ -32,7 +33,7 @@ def load_generators(folder: Path, device: str) -> tuple[EdgeGenerator, ImageGene
             model.load_state_dict(load_file(str(path)))
         else:
             model = cls()
-        models.append(model.to(device).eval())
+        models.append(bake_spectral_norm(model).to(device))
     return models[0], models[1]
 
 

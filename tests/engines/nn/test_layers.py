@@ -97,3 +97,19 @@ def test_gradcheck_spectral_norm_in_eval():
     module = GatedConv2d(2, 2, spectral=True).double().eval()
     x = torch.rand(1, 2, 5, 5, dtype=torch.double, requires_grad=True)
     assert torch.autograd.gradcheck(module, (x,), eps=1e-6, atol=1e-4)
+
+
+def test_baking_spectral_norm_keeps_the_eval_output():
+    from engines.nn.gated import bake_spectral_norm
+
+    torch.manual_seed(0)
+    module = nn.Sequential(GatedConv2d(2, 3, spectral=True), GatedConv2d(3, 2, spectral=True))
+    x = torch.rand(1, 2, 8, 8)
+    module.train()
+    module(x)  # a training call moves the power-iteration vectors
+    module.eval()
+    with torch.no_grad():
+        before = module(x)
+        baked = bake_spectral_norm(module)
+        assert torch.allclose(baked(x), before, atol=1e-6)
+    assert not any("parametrizations" in name for name, _ in baked.named_parameters())
