@@ -5,6 +5,7 @@ so listing engines stays fast for the CLI and the editor's start-up.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -97,6 +98,13 @@ def weights_state(name: str, root: Path | None = None) -> WeightsState:
 
 
 def _sha256(path: Path) -> str:
+    stat = path.stat()
+    return _sha256_of(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
+    """Hashed once per file version (the editor asks for every engine's state at start and on reload)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

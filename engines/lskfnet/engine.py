@@ -14,9 +14,9 @@ from engines.base import Crop, Engine
 from engines.contract import CancelToken, Progress, Work
 from engines.data.edges import canny, grey_of
 from engines.lskfnet import SPEC
-from engines.lskfnet.networks import EdgeGenerator, ImageGenerator, composite
+from engines.lskfnet.networks import EdgeGenerator, ImageGenerator
 from engines.nn.gated import bake_spectral_norm
-from engines.nn.images import image_to_tensor, mask_to_tensor, tensor_to_image
+from engines.nn.images import composite, image_to_tensor, mask_to_tensor, tensor_to_image
 from engines.registry import WEIGHTS_DIR
 
 

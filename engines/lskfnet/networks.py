@@ -71,8 +71,3 @@ class ImageGenerator(nn.Module):
         x = self.rn2(self.enc2(x), mask)
         x = self.rn3(self.enc3(x), mask)
         return (torch.tanh(self.decoder(self.middle(x))) + 1) / 2
-
-
-def composite(prediction: torch.Tensor, known: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Known pixels where mask is 0, the prediction in the hole."""
-    return known * (1 - mask) + prediction * mask

@@ -18,8 +18,9 @@ from engines.data.bank import Bank, Crop, draw_batch, load_bank
 from engines.losses.adversarial import GanKind, discriminator_loss, feature_matching_loss, generator_loss
 from engines.losses.pixel import l1_loss
 from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
-from engines.lskfnet.networks import EdgeGenerator, ImageGenerator, composite
+from engines.lskfnet.networks import EdgeGenerator, ImageGenerator
 from engines.nn.blocks import PatchDiscriminator
+from engines.nn.images import composite
 from engines.training.config import TrainConfig
 
 EDGE_ADV, EDGE_FM = 1.0, 10.0

@@ -10,10 +10,9 @@ import torch
 from safetensors.torch import load_file
 
 from engines.base import Crop, Engine
-from engines.lskfnet.networks import composite
 from engines.maskedface import SPEC
 from engines.maskedface.networks import MaskedFaceGenerator
-from engines.nn.images import image_to_tensor, mask_to_tensor, tensor_to_image
+from engines.nn.images import composite, image_to_tensor, mask_to_tensor, tensor_to_image
 from engines.registry import WEIGHTS_DIR
 
 

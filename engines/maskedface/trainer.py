@@ -11,9 +11,9 @@ import torch
 
 from engines.losses.adversarial import GanKind, discriminator_loss, generator_loss
 from engines.losses.pixel import l1_loss, total_variation
-from engines.lskfnet.networks import composite
 from engines.maskedface.data import MaskedBank, draw_masked_batch, load_masked_bank
 from engines.maskedface.networks import MaskedFaceDiscriminator, MaskedFaceGenerator
+from engines.nn.images import composite
 from engines.training.config import TrainConfig
 
 ADV, L1, TV = 0.01, 0.95, 0.04

@@ -1,4 +1,5 @@
-"""numpy <-> torch at the engines' edge: uint8 H x W x 3 images and bool H x W masks to 1 x C x H x W floats."""
+"""numpy <-> torch at the engines' edge (uint8 H x W x 3 images and bool H x W masks to 1 x C x H x W floats),
+and pasting a prediction into the known image."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,6 +14,11 @@ def image_to_tensor(rgb: np.ndarray, device: str) -> torch.Tensor:
 def mask_to_tensor(mask: np.ndarray, device: str) -> torch.Tensor:
     """H x W bool or values in [0, 1] -> 1 x 1 x H x W float."""
     return torch.from_numpy(mask.astype(np.float32))[None, None].to(device)
+
+
+def composite(prediction: torch.Tensor, known: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Known pixels where mask is 0, the prediction in the hole (N x C x H x W, mask N x 1 x H x W)."""
+    return known * (1 - mask) + prediction * mask
 
 
 def tensor_to_image(tensor: torch.Tensor, name: str) -> np.ndarray:
