@@ -13,11 +13,14 @@ from app.engine_panel import thumbnail
 from app.worker import WorkWorker, cached_engine
 from engines import registry
 from engines.contract import CancelToken, InpaintRequest, Progress, drive
+from engines.crg.scorer import load_scorer
 from engines.pipeline import inpaint
 
 
 def compare(names: list[str], request: InpaintRequest, cancel: CancelToken):
-    """Each engine in turn; yields its result as a preview with the seconds it took; returns [(name, image, seconds)]."""
+    """Each engine in turn; yields its result as a preview with the seconds it took (and its quality score when a
+    trained scorer is installed); returns [(name, image, seconds)]."""
+    scorer = load_scorer()
     results = []
     for index, name in enumerate(names):
         cancel.raise_if_cancelled()
@@ -25,7 +28,8 @@ def compare(names: list[str], request: InpaintRequest, cancel: CancelToken):
         image = drive(inpaint(cached_engine(name, request.device), request, cancel)).image
         seconds = time.perf_counter() - start
         results.append((name, image, seconds))
-        yield Progress(index + 1, len(names), f"{name}: {seconds:.2f} s", preview=image)
+        score = None if scorer is None else scorer.score_photo(image, request.faces)
+        yield Progress(index + 1, len(names), f"{name}: {seconds:.2f} s", preview=image, score=score)
     return results
 
 
@@ -57,7 +61,8 @@ class CompareDialog(QDialog):
         self.results.itemDoubleClicked.connect(self._use)
         self.use_button = QPushButton("Use this result")
         self.use_button.clicked.connect(lambda: self._use(self.results.currentItem()))
-        self.status = QLabel("Quality score: not available until an engine with a quality discriminator (CRG) is trained.")
+        self.status = QLabel("" if load_scorer() else
+                             "Quality score: not available until CRG's quality discriminator is trained (crg-quality).")
         layout = QVBoxLayout(self)
         layout.addLayout(pick_row)
         layout.addWidget(self.results, 1)
@@ -82,7 +87,8 @@ class CompareDialog(QDialog):
     def _show(self, event: Progress) -> None:
         name, seconds = event.message.split(": ", 1)
         self.images[name] = event.preview
-        item = QListWidgetItem(thumbnail(event.preview, 256), f"{registry.spec(name).title}\n{seconds}")
+        score = "" if event.score is None else f", score {event.score:.3f}"
+        item = QListWidgetItem(thumbnail(event.preview, 256), f"{registry.spec(name).title}\n{seconds}{score}")
         item.setData(Qt.ItemDataRole.UserRole, name)
         self.results.addItem(item)
 

@@ -224,8 +224,9 @@ class TrainingPanel(QWidget):
         if "event" in entry:
             return
         step = entry["step"]
+        plotted = "gen_" if any(key.startswith("gen_") for key in entry) else "dis_"  # a lone discriminator logs dis_ only
         for key, value in entry.items():
-            if not key.startswith("gen_"):
+            if not key.startswith(plotted):
                 continue
             xs, ys = self.series.setdefault(key, ([], []))
             xs.append(step)

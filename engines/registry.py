@@ -84,7 +84,11 @@ def weights_state(name: str, root: Path | None = None) -> WeightsState:
     files = spec(name).weights
     if not files:
         return WeightsState.NOT_NEEDED
-    folder = (root or WEIGHTS_DIR) / name
+    return files_state((root or WEIGHTS_DIR) / name, files)
+
+
+def files_state(folder: Path, files: tuple[str, ...]) -> WeightsState:
+    """TRAINED when every file is in ``folder`` and matches the sha256 in its card.json."""
     card_path = folder / "card.json"
     if not card_path.is_file() or not all((folder / f).is_file() for f in files):
         return WeightsState.MISSING

@@ -3,4 +3,5 @@
 TRAINERS = {
     "lskfnet": "engines.lskfnet.trainer:LskfnetTrainer",
     "maskedface": "engines.maskedface.trainer:MaskedFaceTrainer",
+    "crg-quality": "engines.crg.quality_trainer:QualityTrainer",  # CRG's quality discriminator, a face scorer
 }

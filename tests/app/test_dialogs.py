@@ -7,6 +7,7 @@ from PIL import Image
 from app import tools
 from app.document import Layer
 from engines import registry
+from tests.conftest import SAMPLES
 from tests.engines import fakes
 
 
@@ -71,3 +72,30 @@ def test_compare_two_engines_and_use_one(qtbot, window, photo_file):
     assert np.array_equal(image[~hole], pixels[~hole]) and np.array_equal(image[hole], dialog.images["test-mean"][hole])
     assert not np.array_equal(image[hole], dialog.images["telea"][hole])
     assert window.document.history.undo[-1].label == "Inpaint (test-mean, compared)" and not window.document.mask.any()
+
+
+def test_compare_shows_quality_scores_when_a_scorer_is_installed(qtbot, window, photo_file, tmp_path, monkeypatch):
+    """A (random-weight) quality discriminator installed with its card: each result gets a score."""
+    import hashlib
+    import json
+
+    from safetensors.torch import save_file
+
+    from engines.crg.quality import QualityDiscriminator
+
+    folder = tmp_path / "weights" / "crg-quality"
+    folder.mkdir(parents=True)
+    save_file(QualityDiscriminator().state_dict(), str(folder / "quality.safetensors"))
+    digest = hashlib.sha256((folder / "quality.safetensors").read_bytes()).hexdigest()
+    (folder / "card.json").write_text(json.dumps({"sha256": {"quality.safetensors": digest}}))
+    monkeypatch.setattr("engines.registry.WEIGHTS_DIR", tmp_path / "weights")
+    window.open_path(SAMPLES / "astronaut.jpg")
+    tools.fill_rectangle(window.document, Layer.MASK, (200, 120), (230, 140))
+    dialog = window.open_compare_dialog()
+    qtbot.addWidget(dialog)
+    assert dialog.status.text() == ""
+    dialog.run_button.click()
+    with qtbot.waitSignal(dialog.worker.finished, timeout=30_000):
+        pass
+    qtbot.waitUntil(lambda: dialog.results.count() == 1, timeout=5000)
+    assert ", score 0." in dialog.results.item(0).text()

@@ -1,0 +1,54 @@
+"""The quality discriminator as a no-reference score for any engine's face result (higher = more plausible).
+
+Available only with trained weights (weights/crg-quality/, checked against their card); faces are scored on
+their aligned 128 px crop, the layout the discriminator was trained on.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from engines import registry
+from engines.crg.quality import QualityDiscriminator
+from engines.nn.images import image_to_tensor
+
+FOLDER = "crg-quality"
+FILE = "quality.safetensors"
+
+
+class QualityScorer:
+    def __init__(self, path: Path, device: str = "cpu") -> None:
+        self.model = QualityDiscriminator()
+        self.model.load_state_dict(load_file(str(path)))
+        self.model.to(device).eval()
+        self.device = device
+
+    def score_faces(self, crops: list[np.ndarray]) -> list[float]:
+        """128 x 128 x 3 uint8 aligned faces -> scores in (0, 1)."""
+        if not crops:
+            return []
+        with torch.inference_mode():
+            batch = torch.cat([image_to_tensor(crop, self.device) for crop in crops])
+            return [float(s) for s in self.model(batch)]
+
+    def score_photo(self, rgb: np.ndarray, faces: tuple[np.ndarray, ...] | None = None) -> float | None:
+        """Mean score of the photo's faces (given as landmarks, or searched for); None without a face."""
+        from engines.faces.align import alignment, warp_to_face
+
+        if faces is None:
+            from engines.faces.landmarks import detect_faces
+
+            faces = tuple(face.landmarks for face in detect_faces(rgb, use_cnn=False))
+        crops = [warp_to_face(rgb, alignment(landmarks, 128), 128) for landmarks in faces]
+        scores = self.score_faces(crops)
+        return float(np.mean(scores)) if scores else None
+
+
+def load_scorer(root: Path | None = None, device: str = "cpu") -> QualityScorer | None:
+    folder = (root or registry.WEIGHTS_DIR) / FOLDER
+    if registry.files_state(folder, (FILE,)) is not registry.WeightsState.TRAINED:
+        return None
+    return QualityScorer(folder / FILE, device)
