@@ -27,8 +27,7 @@ def test_batch_dialog_fills_a_folder_and_reports_the_corrupt_file(qtbot, window,
     dialog.masks.setText(str(tmp_path / "mask.png"))
     dialog.out.setText(str(out))
     dialog.start_button.click()
-    with qtbot.waitSignal(dialog.worker.finished, timeout=30_000):
-        pass
+    qtbot.waitUntil(dialog.worker.isFinished, timeout=30_000)  # the worker may finish before a signal wait begins
     qtbot.waitUntil(lambda: "Filled 4 of 5" in dialog.report.toPlainText(), timeout=5000)
     assert "broken.jpg: not an image" in dialog.report.toPlainText()
     assert sorted(p.name for p in out.iterdir()) == ["0.png", "1.png", "2.png", "3.png"]
@@ -44,8 +43,7 @@ def test_batch_dialog_refuses_to_write_into_the_input_folder(qtbot, window, tmp_
     dialog.face_region.setCurrentText("worn_mask")
     dialog.out.setText(str(tmp_path))
     dialog.start_button.click()
-    with qtbot.waitSignal(dialog.worker.finished, timeout=30_000):
-        pass
+    qtbot.waitUntil(dialog.worker.isFinished, timeout=30_000)  # the worker may finish before a signal wait begins
     qtbot.waitUntil(lambda: "is an input folder" in dialog.report.toPlainText(), timeout=5000)
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
 
@@ -61,8 +59,7 @@ def test_compare_two_engines_and_use_one(qtbot, window, photo_file):
         assert dialog.boxes["telea"].isChecked() and dialog.boxes["test-mean"].isChecked()
         assert not dialog.boxes["maskedface"].isEnabled(), "untrained engines cannot be compared"
         dialog.run_button.click()
-        with qtbot.waitSignal(dialog.worker.finished, timeout=30_000):
-            pass
+        qtbot.waitUntil(dialog.worker.isFinished, timeout=30_000)  # the worker may finish before a signal wait begins
         qtbot.waitUntil(lambda: dialog.results.count() == 2, timeout=5000)
         assert " s" in dialog.results.item(0).text()
         mean_item = next(dialog.results.item(i) for i in range(2) if "Test" in dialog.results.item(i).text())
@@ -95,7 +92,6 @@ def test_compare_shows_quality_scores_when_a_scorer_is_installed(qtbot, window, 
     qtbot.addWidget(dialog)
     assert dialog.status.text() == ""
     dialog.run_button.click()
-    with qtbot.waitSignal(dialog.worker.finished, timeout=30_000):
-        pass
+    qtbot.waitUntil(dialog.worker.isFinished, timeout=30_000)  # the worker may finish before a signal wait begins
     qtbot.waitUntil(lambda: dialog.results.count() == 1, timeout=5000)
     assert ", score 0." in dialog.results.item(0).text()

@@ -96,8 +96,7 @@ def test_inpaint_fills_the_hole_off_the_ui_thread_and_is_undoable(qtbot, window,
     hole = window.document.mask.copy()
     window.panel.inpaint_button.click()
     assert window.worker.isRunning() or window.worker.isFinished()
-    with qtbot.waitSignal(window.worker.finished, timeout=20_000):
-        pass
+    qtbot.waitUntil(window.worker.isFinished, timeout=20_000)  # the worker may finish before a signal wait begins
     qtbot.waitUntil(lambda: not window.document.mask.any(), timeout=5000)
     image = window.document.image
     assert np.array_equal(image[~hole], pixels[~hole]) and not np.array_equal(image[hole], pixels[hole])
@@ -114,8 +113,7 @@ def test_several_results_appear_in_a_gallery_to_pick_from(qtbot, window, photo_f
         window.open_path(photo_file[0])
         tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
         window.inpaint()
-        with qtbot.waitSignal(window.worker.finished, timeout=20_000):
-            pass
+        qtbot.waitUntil(window.worker.isFinished, timeout=20_000)  # the worker may finish before a signal wait begins
         qtbot.waitUntil(lambda: window.panel.gallery.count() == 3, timeout=5000)
         first = window.document.image[40, 50].copy()
         window.choose_candidate(2)
@@ -256,9 +254,8 @@ def test_engine_previews_show_on_the_canvas_while_it_runs(qtbot, window, photo_f
         original_show = window.canvas.show_preview
         window.canvas.show_preview = lambda preview: (shown.append(preview), original_show(preview))
         window.inpaint()
-        with qtbot.waitSignal(window.worker.finished, timeout=20_000):
-            pass
-        qtbot.waitUntil(lambda: shown and shown[-1] is None, timeout=5000)
+        qtbot.waitUntil(window.worker.isFinished, timeout=20_000)  # the worker may finish before a signal wait begins
+        qtbot.waitUntil(lambda: bool(shown) and shown[-1] is None, timeout=5000)
     previews = [p for p in shown if p is not None]
     assert len(previews) == 3 and previews[0].shape == window.document.image.shape
     assert "score" in window.panel.message.text() or "Filled" in window.panel.message.text()
@@ -277,8 +274,7 @@ def test_opened_files_appear_under_open_recent(window, photo_file, tmp_path):
 def test_auto_face_mask_masks_the_astronauts_lower_face_as_one_step(qtbot, window):
     window.open_path(ROOT / "resources" / "samples" / "astronaut.jpg")
     window.auto_face_mask("worn_mask")
-    with qtbot.waitSignal(window._face_worker.finished, timeout=60_000):
-        pass
+    qtbot.waitUntil(window._face_worker.isFinished, timeout=60_000)  # the worker may finish before a signal wait begins
     qtbot.waitUntil(lambda: window.document.mask.any(), timeout=5000)
     from engines.faces.landmarks import detect_faces
 
@@ -297,8 +293,7 @@ def test_auto_face_mask_masks_the_astronauts_lower_face_as_one_step(qtbot, windo
 def test_auto_face_mask_without_a_face_says_so(qtbot, window, photo_file):
     window.open_path(photo_file[0])
     window.auto_face_mask("eyes")
-    with qtbot.waitSignal(window._face_worker.finished, timeout=60_000):
-        pass
+    qtbot.waitUntil(window._face_worker.isFinished, timeout=60_000)  # the worker may finish before a signal wait begins
     qtbot.waitUntil(lambda: bool(window.dialogs.errors), timeout=5000)
     assert window.dialogs.errors == ["No face was found in this photo; paint the mask by hand."]
     assert not window.document.mask.any()
