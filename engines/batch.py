@@ -15,7 +15,7 @@ import numpy as np
 from engines.base import Engine
 from engines.contract import CancelToken, InpaintRequest, Progress, Work, drive
 from engines.errors import InpaintError, InputError
-from engines.imageio import IMAGE_SUFFIXES, load_image, load_mask, save_image, save_mask
+from engines.imageio import IMAGE_SUFFIXES, list_images, load_image, load_mask, save_image, save_mask
 from engines.pipeline import inpaint
 
 
@@ -44,10 +44,6 @@ class BatchReport:
         return head + (" Cancelled." if self.cancelled else "")
 
 
-def image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def mask_finder(masks: Path | None) -> Callable[[Path], Path | None]:
     """A function from an image path to its mask path: one file for all, or the same stem in a folder."""
     if masks is None:
@@ -57,7 +53,7 @@ def mask_finder(masks: Path | None) -> Callable[[Path], Path | None]:
     if not masks.is_dir():
         raise InputError(f"Masks {masks}: no such file or folder.")
     by_stem: dict[str, list[Path]] = {}
-    for path in image_files(masks):
+    for path in list_images(masks):
         by_stem.setdefault(path.stem, []).append(path)
 
     def find(image: Path) -> Path:
@@ -81,7 +77,7 @@ def check_job(job: BatchJob) -> list[Path]:
         inputs.append(job.masks.resolve() if job.masks.is_dir() else job.masks.resolve().parent)
     if job.out.resolve() in inputs:
         raise InputError(f"Output {job.out} is an input folder; results are never written into the input folders.")
-    files = image_files(job.images)
+    files = list_images(job.images)
     if not files:
         raise InputError(f"Images {job.images}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder.")
     return files

@@ -46,6 +46,11 @@ class LoadedImage:
     meta: ImageMeta
 
 
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files of a folder (by extension, not recursive), sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def _open(path: str | os.PathLike, max_pixels: int) -> Image.Image:
     path = Path(path)
     if not path.is_file():

@@ -3,14 +3,13 @@ RMSProp (lr 1e-4, rho 0.9, eps 1e-8), as in the CRG paper's appendix."""
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from engines.crg.quality import QualityDiscriminator, artifact_batch
-from engines.data.bank import Bank, Crop, batch_generator, draw_batch, load_bank
+from engines.data.bank import Bank, batch_generator, draw_batch, face_bank
 from engines.training.config import TrainConfig
 
 
@@ -24,10 +23,7 @@ class QualityTrainer:
         self.optimizers = {"quality": torch.optim.RMSprop(self.models["quality"].parameters(), lr=config.lr, alpha=0.9, eps=1e-8)}
         self.autocast = contextlib.nullcontext
 
-    @staticmethod
-    def load_data(config: TrainConfig) -> Bank:
-        masks = Path(config.masks) if config.masks else None
-        return load_bank(Path(config.data), masks, config.size, Crop.CENTRE, config.limit, config.generated_masks, config.edge_sigma, config.seed)
+    load_data = staticmethod(face_bank)
 
     @staticmethod
     def draw(bank: Bank, batch: int, seed: int, step: int, rank: int = 0) -> dict[str, torch.Tensor]:

@@ -16,7 +16,7 @@ import torch
 
 from engines.data.edges import canny, grey_of
 from engines.data.masks import free_form_mask, load_mask_file, mask_files
-from engines.imageio import IMAGE_SUFFIXES
+from engines.imageio import list_images
 
 
 class Crop(StrEnum):
@@ -25,7 +25,8 @@ class Crop(StrEnum):
 
 
 def image_files(folder: Path, limit: int | None = None) -> list[Path]:
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    """A training or evaluation folder's images (the first ``limit``); an empty folder is an error."""
+    files = list_images(folder)
     if not files:
         raise ValueError(f"{folder}: no images")
     return files[:limit] if limit else files
@@ -80,6 +81,13 @@ def load_bank(images: Path, masks: Path | None, size: int, crop: Crop = Crop.CEN
     edge_tensor = None if edges is None else torch.from_numpy(np.stack(edges)).unsqueeze(1).to(torch.uint8)
     mask_tensor = torch.from_numpy(np.stack(hole_masks)).unsqueeze(1).to(torch.uint8)
     return Bank(image_tensor, edge_tensor, mask_tensor, size, crop, edge_sigma)
+
+
+def face_bank(config) -> Bank:
+    """Centre-cropped faces with edges, and hole masks from the config's folder plus generated strokes."""
+    masks = Path(config.masks) if config.masks else None
+    return load_bank(Path(config.data), masks, config.size, Crop.CENTRE, config.limit, config.generated_masks,
+                     config.edge_sigma, config.seed)
 
 
 def batch_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:

@@ -8,13 +8,12 @@ EdgeConnect, whose training recipe the paper follows).
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from engines.data.bank import Bank, Crop, draw_batch, load_bank
+from engines.data.bank import draw_batch, face_bank
 from engines.losses.adversarial import GanKind, discriminator_loss, feature_matching_loss, generator_loss
 from engines.losses.pixel import l1_loss
 from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
@@ -52,10 +51,7 @@ class LskfnetTrainer:
                            for name, model in self.models.items()}
         self.autocast = contextlib.nullcontext
 
-    @staticmethod
-    def load_data(config: TrainConfig) -> Bank:
-        masks = Path(config.masks) if config.masks else None
-        return load_bank(Path(config.data), masks, config.size, Crop.CENTRE, config.limit, config.generated_masks, config.edge_sigma, config.seed)
+    load_data = staticmethod(face_bank)
 
     draw = staticmethod(draw_batch)
 

@@ -32,7 +32,7 @@ class MaskedBank:
 
 def load_masked_bank(images: Path, landmarks: Path, size: int, limit: int | None, variants: int, seed: int) -> MaskedBank:
     known = read_landmarks(landmarks)
-    files = [p for p in image_files(images) if p.name in known][:limit] if limit else [p for p in image_files(images) if p.name in known]
+    files = [p for p in image_files(images) if p.name in known][:limit or None]
     if not files:
         raise ValueError(f"no image of {images} has landmarks in {landmarks}; run `main.py landmarks` on that folder")
     rng = np.random.default_rng(seed)
