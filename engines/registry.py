@@ -22,7 +22,7 @@ from engines.errors import EngineUnavailable
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
-_BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet", "engines.maskedface")
+_BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet", "engines.maskedface", "engines.crg")
 
 
 @dataclass(frozen=True)

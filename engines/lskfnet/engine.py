@@ -7,8 +7,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
 
 from engines.base import Crop, Engine
 from engines.contract import CancelToken, Progress, Work
@@ -17,24 +15,15 @@ from engines.lskfnet import SPEC
 from engines.lskfnet.networks import EdgeGenerator, ImageGenerator
 from engines.nn.gated import bake_spectral_norm
 from engines.nn.images import composite, image_to_tensor, mask_to_tensor, tensor_to_image
+from engines.nn.weights import load_network
 from engines.registry import WEIGHTS_DIR
 
 
 def load_generators(folder: Path, device: str) -> tuple[EdgeGenerator, ImageGenerator]:
-    """The two generators, with weights from ``folder`` when its files exist (random otherwise, for tests).
-    Their width comes from the files' metadata."""
-    models = []
-    for cls, name in ((EdgeGenerator, "edge.safetensors"), (ImageGenerator, "image.safetensors")):
-        path = folder / name
-        if path.is_file():
-            with safe_open(str(path), "pt") as f:
-                base = int((f.metadata() or {}).get("base", 32))
-            model = cls(base)
-            model.load_state_dict(load_file(str(path)))
-        else:
-            model = cls()
-        models.append(bake_spectral_norm(model).to(device))
-    return models[0], models[1]
+    """The two generators, with weights from ``folder`` when its files exist (random otherwise, for tests)."""
+    g1 = load_network(EdgeGenerator, folder / "edge.safetensors")
+    g2 = load_network(ImageGenerator, folder / "image.safetensors")
+    return bake_spectral_norm(g1).to(device), bake_spectral_norm(g2).to(device)
 
 
 class LskfnetEngine(Engine):

@@ -3,5 +3,6 @@
 TRAINERS = {
     "lskfnet": "engines.lskfnet.trainer:LskfnetTrainer",
     "maskedface": "engines.maskedface.trainer:MaskedFaceTrainer",
+    "crg": "engines.crg.trainer:CrgTrainer",  # encoder, generator and U-Net refiner
     "crg-quality": "engines.crg.quality_trainer:QualityTrainer",  # CRG's quality discriminator, a face scorer
 }

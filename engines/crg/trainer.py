@@ -1,0 +1,142 @@
+"""CRG training, in two phases over one run.
+
+"gan" (the first three quarters of the steps): G with spectral norm against the critic (hinge loss), and the
+encoder beside it. One G+E step minimises ADV * hinge(-D(G(z))) + REC_L1 * |G(E(x)) - x| + REC_PERCEPTUAL *
+perceptual(G(E(x)), x) + LATENT * |E(G(z)) - z|^2 (G(z) detached there, so the latent cycle trains E only).
+The reconstruction terms also train G, so faces it has not sampled itself stay in its range: that is what the
+inpainting loop needs. Adam (beta1 0, beta2 0.9), lr from the config.
+
+"refine" (the last quarter): the U-Net on coarse results made on the fly by COARSE_CYCLES cycles of the frozen
+G(E(.)) from a mean or noise fill; loss L1(U, x) + K_STYLE * (style(U) + style(I_comp)), I_comp = the coarse
+result's known pixels with the U-Net's hole, K_STYLE = 150 (paper eq. 4-7); Adam at twice the lr (the paper:
+2e-4). Style uses the VGG levels the shared weights have (relu1_1, relu2_1, relu3_1: before pool1 and after
+pool1 and pool2); the paper's pool3 level is beyond them.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+from torch import nn
+
+from engines.contract import CancelToken
+from engines.crg.cycles import InitialFill, initial_fill, run_cycles
+from engines.crg.networks import Z_DIM, Discriminator, Encoder, Generator, Refiner
+from engines.data.bank import Bank, batch_generator, draw_batch, face_bank
+from engines.losses.adversarial import GanKind, discriminator_loss, generator_loss
+from engines.losses.pixel import l1_loss
+from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
+from engines.nn.images import composite
+from engines.training.config import TrainConfig
+
+ADV, REC_L1, REC_PERCEPTUAL, LATENT = 1.0, 10.0, 1.0, 1.0
+K_STYLE = 150.0
+COARSE_CYCLES = 3
+GAN_SHARE = 0.75
+REFINER_LR_RATIO = 2.0
+
+
+class CrgTrainer:
+    EXPORTS = {"encoder": "encoder.safetensors", "generator": "generator.safetensors", "refiner": "refiner.safetensors"}
+    USES_VGG = True
+
+    def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
+        self.config = config
+        self.vgg = vgg
+        self.models = {"generator": Generator(config.base).to(device), "encoder": Encoder(config.base).to(device),
+                       "critic": Discriminator(config.base).to(device), "refiner": Refiner(config.base).to(device)}
+        adam = lambda name, lr: torch.optim.Adam(self.models[name].parameters(), lr=lr, betas=(0.0, 0.9))  # noqa: E731
+        self.optimizers = {name: adam(name, config.lr) for name in ("generator", "encoder", "critic")}
+        self.optimizers["refiner"] = torch.optim.Adam(self.models["refiner"].parameters(), lr=config.lr * REFINER_LR_RATIO)
+        self.autocast = contextlib.nullcontext
+
+    load_data = staticmethod(face_bank)
+
+    @staticmethod
+    def draw(bank: Bank, batch: int, seed: int, step: int, rank: int = 0) -> dict[str, torch.Tensor]:
+        drawn = draw_batch(bank, batch, seed, step, rank)
+        drawn["z"] = torch.randn(batch, Z_DIM, generator=batch_generator(seed + 2, step, rank)).to(drawn["image"].device)
+        return drawn
+
+    def wrap(self, wrapper) -> None:
+        self.models = {name: wrapper(model) for name, model in self.models.items()}
+
+    def phase(self, step: int) -> str:
+        return "gan" if step < GAN_SHARE * self.config.steps else "refine"
+
+    def _step(self, names: tuple[str, ...], loss: torch.Tensor) -> None:
+        for name in names:
+            self.optimizers[name].zero_grad(set_to_none=True)
+        loss.backward()
+        for name in names:
+            self.optimizers[name].step()
+
+    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        return self._gan_step(batch) if self.phase(step) == "gan" else self._refine_step(batch, step)
+
+    def _gan_step(self, batch) -> dict[str, float]:
+        g, e, d = (self.models[n] for n in ("generator", "encoder", "critic"))
+        for model in (g, e, d):
+            model.train()
+        image, z = batch["image"], batch["z"]
+        with self.autocast():
+            fake = g(z)
+            d_loss, d_metrics = discriminator_loss(GanKind.HINGE, d(image).float(), d(fake.detach()).float())
+        self._step(("critic",), d_loss)
+        with self.autocast():
+            adv = generator_loss(GanKind.HINGE, d(fake).float())
+            reconstruction = g(e(image)).float()
+            rec_l1 = l1_loss(reconstruction, image)
+            rec_perceptual = perceptual_loss(self.vgg(reconstruction), self.vgg(image))
+            latent = nn.functional.mse_loss(e(fake.detach()).float(), z)
+            loss = ADV * adv + REC_L1 * rec_l1 + REC_PERCEPTUAL * rec_perceptual + LATENT * latent
+        self._step(("generator", "encoder"), loss)
+        return {**d_metrics, "gen_adv": adv.item(), "gen_rec_l1": rec_l1.item(), "gen_rec_perceptual": rec_perceptual.item(),
+                "gen_latent": latent.item()}
+
+    @torch.no_grad()
+    def coarse(self, image: torch.Tensor, hole: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """COARSE_CYCLES cycles of the current G(E(.)) from a mean fill (even rows) or noise (odd rows)."""
+        g, e = (getattr(self.models[n], "module", self.models[n]) for n in ("generator", "encoder"))
+        g.eval()
+        e.eval()
+        mean = initial_fill(image, hole, InitialFill.MEAN, None, generator)
+        noise = initial_fill(image, hole, InitialFill.NOISE, None, generator)
+        odd = (torch.arange(len(image), device=image.device) % 2 == 1).view(-1, 1, 1, 1)
+        cycles = run_cycles(lambda x: g(e(x)), None, image, hole, torch.where(odd, noise, mean), COARSE_CYCLES,
+                            COARSE_CYCLES, CancelToken())
+        while True:
+            try:
+                next(cycles)
+            except StopIteration as stop:
+                return stop.value.image
+
+    def _refine_step(self, batch, step: int) -> dict[str, float]:
+        refiner = self.models["refiner"]
+        refiner.train()
+        image, hole = batch["image"], batch["mask"]
+        coarse = self.coarse(image, hole, batch_generator(self.config.seed + 3, step))
+        with self.autocast():
+            refined = refiner(coarse, hole).float()
+            combined = composite(refined, coarse, hole)
+            l1 = l1_loss(refined, image)
+            target = self.vgg(image)
+            style = style_loss(self.vgg(refined), target) + style_loss(self.vgg(combined), target)
+            loss = l1 + K_STYLE * style
+        self._step(("refiner",), loss)
+        return {"gen_refine_l1": l1.item(), "gen_refine_style": style.item(),
+                "gen_refine_hole_l1": l1_loss(combined.detach(), image, hole).item(),
+                "gen_coarse_hole_l1": l1_loss(coarse, image, hole).item()}
+
+    @torch.no_grad()
+    def sample(self, batch: dict[str, torch.Tensor], rows: int = 4) -> np.ndarray:
+        """truth | G(E(truth)) | G(z) | masked (mean fill) | coarse | refined, one row per face."""
+        g, e, refiner = (getattr(self.models[n], "module", self.models[n]) for n in ("generator", "encoder", "refiner"))
+        refiner.eval()
+        image, hole, z = batch["image"][:rows].float(), batch["mask"][:rows].float(), batch["z"][:rows].float()
+        coarse = self.coarse(image, hole, torch.Generator().manual_seed(0))
+        columns = [image, g(e(image)), g(z), initial_fill(image, hole, InitialFill.MEAN, None, torch.Generator()), coarse,
+                   composite(refiner(coarse, hole), coarse, hole)]
+        grid = torch.cat([torch.cat(list(column), dim=1) for column in columns], dim=2)
+        return (grid.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
