@@ -10,17 +10,17 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QHBoxLayout, QLabel, QListWid
                                QVBoxLayout)
 
 from app.engine_panel import thumbnail
-from app.worker import WorkWorker, cached_engine
+from app.worker import WorkWorker, cached_engine, cached_scorer
 from engines import registry
 from engines.contract import CancelToken, InpaintRequest, Progress, drive
-from engines.crg.scorer import load_scorer
+from engines.crg import scorer_installed
 from engines.pipeline import inpaint
 
 
 def compare(names: list[str], request: InpaintRequest, cancel: CancelToken):
     """Each engine in turn; yields its result as a preview with the seconds it took (and its quality score when a
     trained scorer is installed); returns [(name, image, seconds)]."""
-    scorer = load_scorer()
+    scorer = cached_scorer()
     results = []
     for index, name in enumerate(names):
         cancel.raise_if_cancelled()
@@ -61,7 +61,7 @@ class CompareDialog(QDialog):
         self.results.itemDoubleClicked.connect(self._use)
         self.use_button = QPushButton("Use this result")
         self.use_button.clicked.connect(lambda: self._use(self.results.currentItem()))
-        self.status = QLabel("" if load_scorer() else
+        self.status = QLabel("" if scorer_installed() else
                              "Quality score: not available until CRG's quality discriminator is trained (crg-quality).")
         layout = QVBoxLayout(self)
         layout.addLayout(pick_row)

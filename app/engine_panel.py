@@ -1,5 +1,5 @@
 """The engine side panel: picker filled from the registry, device, seed, results, the engine's own options,
-Inpaint / Cancel, progress and a gallery of results."""
+Inpaint / Cancel, progress, a strip of cycles (iterative engines) and a gallery of results (More results)."""
 from __future__ import annotations
 
 from typing import Any
@@ -26,6 +26,8 @@ class EnginePanel(QWidget):
     inpaint_clicked = Signal()
     cancel_clicked = Signal()
     candidate_chosen = Signal(int)
+    cycle_chosen = Signal(int)
+    more_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +55,15 @@ class EnginePanel(QWidget):
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(96, 96))
         self.gallery.setVisible(False)
+        self.cycles_label = QLabel("Cycles (click one to use it):")
+        self.cycles = QListWidget()
+        self.cycles.setViewMode(QListWidget.ViewMode.IconMode)
+        self.cycles.setIconSize(QSize(64, 64))
+        self.cycles.setMovement(QListWidget.Movement.Static)
+        self.cycles.setToolTip("Every cycle of the iterative engine with its quality score")
+        self.more_button = QPushButton("More results")
+        self.more_button.setToolTip("Fill the same area again with other initial fills and seeds; all results ranked by score")
+        self.more_button.setEnabled(False)
 
         form = QFormLayout()
         form.addRow("Engine", self.engine)
@@ -66,6 +77,9 @@ class EnginePanel(QWidget):
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
+        layout.addWidget(self.cycles_label)
+        layout.addWidget(self.cycles, 1)
+        layout.addWidget(self.more_button)
         layout.addWidget(self.gallery, 1)
         layout.addStretch(0)
 
@@ -73,6 +87,8 @@ class EnginePanel(QWidget):
         self.inpaint_button.clicked.connect(self.inpaint_clicked)
         self.cancel_button.clicked.connect(self.cancel_clicked)
         self.gallery.itemClicked.connect(lambda item: self.candidate_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.cycles.itemClicked.connect(lambda item: self.cycle_chosen.emit(self.cycles.row(item)))
+        self.more_button.clicked.connect(self.more_clicked)
         self._engine_selected()
 
     def _fill_engines(self) -> None:
@@ -106,6 +122,9 @@ class EnginePanel(QWidget):
     def _engine_selected(self) -> None:
         spec = self.spec
         self.results.setEnabled(spec.multiple_results)
+        self.more_button.setVisible(spec.multiple_results)
+        self.more_button.setEnabled(False)
+        self.clear_cycles()
         self.device.setEnabled(bool(spec.weights))
         while self.options_form.rowCount():
             self.options_form.removeRow(0)
@@ -145,6 +164,7 @@ class EnginePanel(QWidget):
 
     def set_running(self, running: bool) -> None:
         self.inpaint_button.setEnabled(not running)
+        self.more_button.setEnabled(not running and self.gallery.count() > 0)
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running)
         if running:
@@ -157,10 +177,26 @@ class EnginePanel(QWidget):
         score = "" if event.score is None else f" (score {event.score:.3f})"
         self.message.setText(event.message + score)
 
-    def show_candidates(self, images: list[np.ndarray]) -> None:
+    def show_candidates(self, images: list[np.ndarray], scores: list[float | None]) -> None:
+        """Results in the given order (best first when scored); item data = the index in ``images``."""
         self.gallery.clear()
         self.gallery.setVisible(len(images) > 1)
-        for index, image in enumerate(images):
-            item = QListWidgetItem(thumbnail(image), f"Result {index + 1}")
+        for index, (image, score) in enumerate(zip(images, scores)):
+            label = f"Result {index + 1}" + ("" if score is None else f"\nscore {score:.3f}")
+            item = QListWidgetItem(thumbnail(image), label)
             item.setData(Qt.ItemDataRole.UserRole, index)
             self.gallery.addItem(item)
+        self.more_button.setEnabled(bool(images))
+
+    def clear_cycles(self) -> None:
+        self.cycles.clear()
+        self.cycles.setVisible(False)
+        self.cycles_label.setVisible(False)
+
+    def add_cycle(self, image: np.ndarray, label: str, tooltip: str) -> None:
+        item = QListWidgetItem(thumbnail(image, 64), label)
+        item.setToolTip(tooltip)
+        self.cycles.addItem(item)
+        self.cycles.setVisible(True)
+        self.cycles_label.setVisible(True)
+        self.cycles.scrollToBottom()

@@ -47,6 +47,9 @@ class MainWindow(QMainWindow):
         self._hole: np.ndarray | None = None  # the mask the running or last fill used
         self._fill_document: Document | None = None  # the document it was started on
         self._candidates: list[np.ndarray] = []
+        self._scores: list[float | None] = []
+        self._cycles: list[np.ndarray] = []  # each cycle of an iterative fill: the hole's bounding box of its preview
+        self._more = False  # the running fill adds to the results instead of replacing them
 
         self.canvas = Canvas()
         self.setCentralWidget(self.canvas)
@@ -73,6 +76,8 @@ class MainWindow(QMainWindow):
         self.panel.inpaint_clicked.connect(self.inpaint)
         self.panel.cancel_clicked.connect(self.cancel)
         self.panel.candidate_chosen.connect(self.choose_candidate)
+        self.panel.cycle_chosen.connect(self.choose_cycle)
+        self.panel.more_clicked.connect(self.more_results)
         self._engine_changed(self.panel.spec)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.timeout.connect(self.autosave_now)
@@ -139,7 +144,9 @@ class MainWindow(QMainWindow):
         self._faces = None
         self.save_path = save_path
         self.canvas.set_document(document)
-        self.panel.show_candidates([])
+        self._candidates, self._scores, self._cycles = [], [], []
+        self.panel.show_candidates([], [])
+        self.panel.clear_cycles()
         self._update_title()
         self._show_status()
 
@@ -413,22 +420,37 @@ class MainWindow(QMainWindow):
         if not self.document.mask.any():
             self.statusBar().showMessage("Paint the area to fill first (brush: B).", 5000)
             return
+        self._start_fill(self.document.mask.copy(), more=False)
+
+    def more_results(self) -> None:
+        """The last filled area again, with other seeds and initial fills; the new results join the gallery."""
+        if self.document is None or self._hole is None or self._fill_document is not self.document or not self._candidates:
+            return
+        if self.worker is None or not self.worker.isRunning():
+            self._start_fill(self._hole, more=True)
+
+    def _start_fill(self, hole: np.ndarray, more: bool) -> None:
         settings = self.panel.settings()
         spec = self.panel.spec
         sketch = self.document.sketch.copy() if spec.uses(Need.SKETCH) or spec.uses(Need.COLOUR_STROKES) else None
-        self._hole = self.document.mask.copy()
+        seed, n_results = settings["seed"], settings["n_results"]
+        if more:
+            seed, n_results = seed + 1000 * len(self._candidates), max(3, n_results)
         try:
-            request = InpaintRequest(self.document.image.copy(), self._hole, sketch, settings["seed"], settings["device"],
-                                     settings["n_results"], settings["options"], self._faces)
+            request = InpaintRequest(self.document.image.copy(), hole, sketch, seed, settings["device"], n_results,
+                                     settings["options"], self._faces)
         except InpaintError as error:
             self.dialogs.error(str(error))
             return
+        self._hole, self._more = hole, more
         self.worker = inpaint_worker(settings["engine"], request, self)
         self.worker.progress.connect(self._progress)
         self.worker.succeeded.connect(self._succeeded)
         self.worker.failed.connect(self._failed)
         self.worker.cancelled.connect(lambda: self._finished("Cancelled."))
         self._fill_document = self.document
+        self._cycles = []
+        self.panel.clear_cycles()
         self.panel.set_running(True)
         self.worker.start()
 
@@ -438,8 +460,14 @@ class MainWindow(QMainWindow):
 
     def _progress(self, event) -> None:
         self.panel.show_progress(event)
-        if event.preview is not None and self._fill_document is self.document:
-            self.canvas.show_preview(event.preview)
+        if event.preview is None or self._fill_document is not self.document:
+            return
+        self.canvas.show_preview(event.preview)
+        if self.panel.spec.iterative:
+            y0, y1, x0, x1 = _box(self._hole)
+            self._cycles.append(event.preview[y0:y1, x0:x1].copy())
+            score = "" if event.score is None else f" {event.score:.3f}"
+            self.panel.add_cycle(self._cycles[-1], f"{len(self._cycles)}.{score}", event.message)
 
     def _finished(self, message: str) -> None:
         self.canvas.show_preview(None)
@@ -450,15 +478,32 @@ class MainWindow(QMainWindow):
         self._finished(result.message)
         if self._fill_document is not self.document:
             return  # another photo was opened meanwhile
-        self._candidates = [c.image for c in result.candidates]
-        tools.apply_result(self.document, self._candidates[0], self._hole, f"Inpaint ({self.panel.spec.name})")
-        self.panel.show_candidates(self._candidates)
+        images = [c.image for c in result.candidates]
+        scores = [c.info.get("score") for c in result.candidates]
+        if self._more:
+            pairs = sorted(zip(self._candidates + images, self._scores + scores), key=lambda p: -(p[1] if p[1] is not None else -1))
+            self._candidates, self._scores = [p[0] for p in pairs], [p[1] for p in pairs]
+            self.panel.message.setText(f"{result.message} {len(images)} more results; click one to use it.")
+        else:
+            self._candidates, self._scores = images, scores
+            tools.apply_result(self.document, images[0], self._hole, f"Inpaint ({self.panel.spec.name})")
+        self.panel.show_candidates(self._candidates, self._scores)
         self._update_title()
 
     def choose_candidate(self, index: int) -> None:
         if self.document is None or not 0 <= index < len(self._candidates):
             return
         tools.apply_result(self.document, self._candidates[index], self._hole, f"Pick result {index + 1}")
+        self._update_title()
+
+    def choose_cycle(self, index: int) -> None:
+        """Use one cycle of the last iterative fill (the best one is applied when the fill ends)."""
+        if self.document is None or self._fill_document is not self.document or not 0 <= index < len(self._cycles):
+            return
+        y0, y1, x0, x1 = _box(self._hole)
+        image = self.document.image.copy()
+        image[y0:y1, x0:x1] = self._cycles[index]
+        tools.apply_result(self.document, image, self._hole, f"Pick cycle {index + 1}")
         self._update_title()
 
     def _failed(self, message: str) -> None:
@@ -479,3 +524,8 @@ class MainWindow(QMainWindow):
         h, w = self.document.shape
         where = f"   {x}, {y}" if x is not None and 0 <= x < w and 0 <= y < h else ""
         self.statusBar().showMessage(f"{w} x {h}   {self.canvas.zoom * 100:.0f} %{where}")
+
+
+def _box(hole: np.ndarray) -> tuple[int, int, int, int]:
+    rows, cols = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1

@@ -1,6 +1,7 @@
 """Work off the UI thread: a QThread drives a progress generator and turns each event into a signal."""
 from __future__ import annotations
 
+import functools
 import threading
 import traceback
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from PySide6.QtCore import QThread, Signal
 
 from engines import registry
 from engines.base import Engine
-from engines.contract import CancelToken, InpaintRequest, Work, drive
+from engines.contract import CancelToken, InpaintRequest, Need, Work, drive
 from engines.errors import Cancelled, InpaintError
 from engines.pipeline import inpaint
 
@@ -29,6 +30,7 @@ def forget_engines() -> None:
     """Drop cached engines (after new weights are installed)."""
     with _engines_lock:
         _engines.clear()
+        cached_scorer.cache_clear()
 
 
 class WorkWorker(QThread):
@@ -63,7 +65,28 @@ class WorkWorker(QThread):
 
 
 def inpaint_worker(engine_name: str, request: InpaintRequest, parent=None) -> WorkWorker:
-    return WorkWorker(lambda token: inpaint(cached_engine(engine_name, request.device), request, token), parent)
+    """Fill with the engine; a face engine's results are then scored and ranked when a trained scorer exists."""
+
+    def work(token: CancelToken):
+        result = yield from inpaint(cached_engine(engine_name, request.device), request, token)
+        if not registry.spec(engine_name).uses(Need.FACE):
+            return result
+        scorer = cached_scorer()
+        if scorer is None:
+            return result
+        from engines.crg.scorer import score_candidates
+
+        return score_candidates(result, scorer, request.faces)
+
+    return WorkWorker(work, parent)
+
+
+@functools.cache
+def cached_scorer():
+    """CRG's quality discriminator (None until trained weights are installed); read once."""
+    from engines.crg.scorer import load_scorer
+
+    return load_scorer()
 
 
 def task_worker(function: Callable[[], object], parent=None) -> WorkWorker:

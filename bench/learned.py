@@ -1,9 +1,10 @@
 """Learned engines' speed on this machine (random weights: speed does not depend on them).
 
 For each engine: one fill of a face photo through the pipeline (face detection and alignment included), the
-network alone on one 128 px crop, and training images/s (batch 8, 128 px).
-Target: one 128 px fill <= 200 ms on the 2-core development machine.
-Run: python bench/learned.py [--engines lskfnet maskedface] [--device cuda --amp bf16]
+network alone on one 128 px crop, and training images/s (batch 8, 128 px). CRG runs exactly 10 scored cycles
+plus the U-Net refiner (a random-weight quality discriminator stands in for the trained one).
+Targets on the 2-core development machine: one 128 px fill <= 200 ms; CRG's 10 cycles + refine <= 1.5 s.
+Run: python bench/learned.py [--engines lskfnet maskedface crg] [--device cuda --amp bf16]
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from engines.training.config import TrainConfig  # noqa: E402
 from engines.training.loop import train  # noqa: E402
 
 SAMPLE = ROOT / "resources" / "samples" / "astronaut.jpg"
+OPTIONS = {"crg": {"min_cycles": 10, "max_cycles": 10, "refine": "yes"}}
 
 
 def _timed(function, runs: int) -> list[float]:
@@ -45,14 +47,19 @@ def _timed(function, runs: int) -> list[float]:
 
 def fill_times(name: str, device: str, runs: int = 8) -> tuple[list[float], list[float]]:
     engine = registry.create(name, device, allow_untrained=True)
+    if name == "crg":
+        from engines.crg.quality import QualityDiscriminator
+        from engines.crg.scorer import QualityScorer
+
+        engine.scorer = QualityScorer(QualityDiscriminator(), device)
     photo = cv2.imread(str(SAMPLE))[:, :, ::-1].copy()
     mask, _ = auto_face_mask(photo, "worn_mask")
-    request = InpaintRequest(photo, mask)
+    request = InpaintRequest(photo, mask, options=OPTIONS.get(name, {}))
     pipeline = _timed(lambda: drive(inpaint(engine, request)), runs)
     crop_mask = np.zeros((128, 128), bool)
     crop_mask[70:120, 25:105] = True
     crop = Crop(cv2.resize(photo[60:200, 150:290], (128, 128)), crop_mask, None, 1)
-    options = engine.spec.parse_options({})
+    options = engine.spec.parse_options(OPTIONS.get(name, {}))
     network = _timed(lambda: drive(engine.fill(crop, options, np.random.default_rng(0), CancelToken())), runs)
     return pipeline, network
 
@@ -76,7 +83,7 @@ def training_rate(name: str, device: str, amp: str, steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--engines", nargs="+", default=["lskfnet", "maskedface"])
+    parser.add_argument("--engines", nargs="+", default=["lskfnet", "maskedface", "crg"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--amp", default="none")
     parser.add_argument("--steps", type=int, default=6)

@@ -61,8 +61,14 @@ def _load_builtins() -> None:
 
 
 def names() -> list[str]:
+    """Built-in engines in their declared order (whatever imported them first), then the others as registered."""
     _load_builtins()
-    return list(_entries)
+    return sorted(_entries, key=_builtin_rank)
+
+
+def _builtin_rank(name: str) -> int:
+    module = _entries[name].loader.split(":")[0]
+    return next((i for i, m in enumerate(_BUILTIN_MODULES) if module == m or module.startswith(m + ".")), len(_BUILTIN_MODULES))
 
 
 def spec(name: str) -> EngineSpec:

@@ -1,6 +1,7 @@
 """engines/ never imports Qt: it is shared by the CLI, the editor and the GPU training machine."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,12 @@ def test_the_blocker_itself_catches_qt():
     code = _IMPORT_ALL_WITH_QT_BLOCKED.replace("import engines\n", "import engines\nimport PySide6\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "engines must not import Qt" in done.stderr
+
+
+def test_the_editor_starts_without_importing_torch():
+    """torch loads on the first learned fill, not at start-up (the first window must come quickly)."""
+    code = "import sys, app.main_window; from engines import registry; registry.names(); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -1,7 +1,12 @@
 """CRG (cyclic reverse generator): iterative face inpainting with an encoder-generator pair, a quality
 discriminator that scores every cycle, and a U-Net refiner. Paper: ../shared/papers/crg_iterative_face_inpainting.txt."""
+from pathlib import Path
+
+from engines import registry
 from engines.contract import EngineSpec, Need, Option, OptionKind
-from engines.registry import register
+
+SCORER_FOLDER = "crg-quality"  # the quality discriminator, trained on its own (`main.py train crg-quality`)
+SCORER_FILE = "quality.safetensors"
 
 SPEC = EngineSpec(
     name="crg",
@@ -25,4 +30,10 @@ SPEC = EngineSpec(
     ),
 )
 
-register(SPEC, "engines.crg.engine:CrgEngine")
+registry.register(SPEC, "engines.crg.engine:CrgEngine")
+
+
+def scorer_installed(root: Path | None = None) -> bool:
+    """Whether trained quality-discriminator weights are installed (read without importing torch)."""
+    folder = (root or registry.WEIGHTS_DIR) / SCORER_FOLDER
+    return registry.files_state(folder, (SCORER_FILE,)) is registry.WeightsState.TRAINED

@@ -12,18 +12,16 @@ import torch
 from safetensors.torch import load_file
 
 from engines import registry
+from engines.crg import SCORER_FILE, SCORER_FOLDER, scorer_installed
+from engines.contract import Candidate, InpaintResult
 from engines.crg.quality import QualityDiscriminator
 from engines.nn.images import image_to_tensor
 
-FOLDER = "crg-quality"
-FILE = "quality.safetensors"
 
 
 class QualityScorer:
-    def __init__(self, path: Path, device: str = "cpu") -> None:
-        self.model = QualityDiscriminator()
-        self.model.load_state_dict(load_file(str(path)))
-        self.model.to(device).eval()
+    def __init__(self, model: QualityDiscriminator, device: str = "cpu") -> None:
+        self.model = model.to(device).eval()
         self.device = device
 
     def score_faces(self, crops: list[np.ndarray]) -> list[float]:
@@ -48,7 +46,22 @@ class QualityScorer:
 
 
 def load_scorer(root: Path | None = None, device: str = "cpu") -> QualityScorer | None:
-    folder = (root or registry.WEIGHTS_DIR) / FOLDER
-    if registry.files_state(folder, (FILE,)) is not registry.WeightsState.TRAINED:
+    if not scorer_installed(root):
         return None
-    return QualityScorer(folder / FILE, device)
+    model = QualityDiscriminator()
+    model.load_state_dict(load_file(str((root or registry.WEIGHTS_DIR) / SCORER_FOLDER / SCORER_FILE)))
+    return QualityScorer(model, device)
+
+
+def score_candidates(result: InpaintResult, scorer: QualityScorer, faces: tuple[np.ndarray, ...] | None) -> InpaintResult:
+    """The result's candidates with their face score in ``info["score"]``, best first. Faces are found once (on
+    the first candidate) when not given; without a face the result comes back unscored and unchanged."""
+    if faces is None:
+        from engines.faces.landmarks import detect_faces
+
+        faces = tuple(face.landmarks for face in detect_faces(result.image, use_cnn=False))
+    if not faces:
+        return result
+    scored = [(scorer.score_photo(c.image, faces), c) for c in result.candidates]
+    ranked = sorted(scored, key=lambda pair: -pair[0])
+    return InpaintResult(tuple(Candidate(c.image, {**c.info, "score": s}) for s, c in ranked), result.message)

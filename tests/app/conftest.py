@@ -43,9 +43,9 @@ class FakeDialogs:
 def isolated_state(tmp_path, monkeypatch):
     """Settings and autosave go to a temporary folder; engines are not cached across tests."""
     monkeypatch.setenv("INPAINT_STATE_DIR", str(tmp_path / "state"))
-    worker_module._engines.clear()
+    worker_module.forget_engines()
     yield
-    worker_module._engines.clear()
+    worker_module.forget_engines()
 
 
 @pytest.fixture
