@@ -39,6 +39,9 @@ class EnginePanel(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.results = QSpinBox()
         self.results.setRange(1, 16)
+        self.domain = QComboBox()
+        self.domain.setToolTip("Which trained weights the engine uses")
+        self.domain_label = QLabel("Weights")
         self.options_form = QFormLayout()
         self._option_widgets: dict[str, QWidget] = {}
         self.inpaint_button = QPushButton("Inpaint")
@@ -70,6 +73,7 @@ class EnginePanel(QWidget):
         form.addRow("Device", self.device)
         form.addRow("Seed", self.seed)
         form.addRow("Results", self.results)
+        form.addRow(self.domain_label, self.domain)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(self.options_form)
@@ -123,6 +127,7 @@ class EnginePanel(QWidget):
         spec = self.spec
         self.results.setEnabled(spec.multiple_results)
         self.more_button.setVisible(spec.multiple_results)
+        self._fill_domains(spec)
         self.more_button.setEnabled(False)
         self.clear_cycles()
         self.device.setEnabled(bool(spec.weights))
@@ -143,18 +148,32 @@ class EnginePanel(QWidget):
             self.options_form.addRow(option.name.capitalize(), widget)
         self.engine_changed.emit(spec)
 
+    def _fill_domains(self, spec: EngineSpec) -> None:
+        """An engine with several weight sets (faces, scenes): each listed, the untrained ones greyed out."""
+        self.domain.clear()
+        trained = registry.trained_domains(spec.name) if spec.domains else []
+        for domain in spec.domains:
+            self.domain.addItem(domain.title if domain.name in trained else f"{domain.title} (no trained weights)", domain.name)
+            self.domain.model().item(self.domain.count() - 1).setEnabled(domain.name in trained)
+        if trained:
+            self.domain.setCurrentIndex(self.domain.findData(trained[0]))
+        self.domain.setVisible(bool(spec.domains))
+        self.domain_label.setVisible(bool(spec.domains))
+
     def options(self) -> dict[str, Any]:
         return {name: w.currentText() if isinstance(w, QComboBox) else w.value() for name, w in self._option_widgets.items()}
 
     def settings(self) -> dict[str, Any]:
         return {"engine": self.engine.currentData(), "device": self.device.currentText(), "seed": self.seed.value(),
-                "n_results": self.results.value(), "options": self.options()}
+                "n_results": self.results.value(), "options": self.options(), "domain": self.domain.currentData()}
 
     def restore(self, settings: dict[str, Any]) -> None:
         self.select_engine(settings.get("engine", "telea"))
         self.device.setCurrentText(settings.get("device", "auto"))
         self.seed.setValue(int(settings.get("seed", 0)))
         self.results.setValue(int(settings.get("n_results", 1)))
+        if settings.get("domain") and self.domain.findData(settings["domain"]) >= 0:
+            self.domain.setCurrentIndex(self.domain.findData(settings["domain"]))
         for name, value in settings.get("options", {}).items():
             widget = self._option_widgets.get(name)
             if isinstance(widget, QComboBox):

@@ -443,7 +443,7 @@ class MainWindow(QMainWindow):
             self.dialogs.error(str(error))
             return
         self._hole, self._more = hole, more
-        self.worker = inpaint_worker(settings["engine"], request, self)
+        self.worker = inpaint_worker(settings["engine"], request, self, settings["domain"])
         self.worker.progress.connect(self._progress)
         self.worker.succeeded.connect(self._succeeded)
         self.worker.failed.connect(self._failed)

@@ -18,12 +18,13 @@ _engines: dict[tuple[str, str], Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def cached_engine(name: str, device: str) -> Engine:
-    """Engines load their weights once per (name, device) and are reused across fills."""
+def cached_engine(name: str, device: str, domain: str | None = None) -> Engine:
+    """Engines load their weights once per (name, device, domain) and are reused across fills."""
+    key = (name, device) if domain is None else (name, device, domain)
     with _engines_lock:
-        if (name, device) not in _engines:
-            _engines[name, device] = registry.create(name, device)
-        return _engines[name, device]
+        if key not in _engines:
+            _engines[key] = registry.create(name, device, domain=domain)
+        return _engines[key]
 
 
 def forget_engines() -> None:
@@ -64,12 +65,13 @@ class WorkWorker(QThread):
             self.succeeded.emit(result)
 
 
-def inpaint_worker(engine_name: str, request: InpaintRequest, parent=None) -> WorkWorker:
+def inpaint_worker(engine_name: str, request: InpaintRequest, parent=None, domain: str | None = None) -> WorkWorker:
     """Fill with the engine; a face engine's results are then scored and ranked when a trained scorer exists."""
 
     def work(token: CancelToken):
-        result = yield from inpaint(cached_engine(engine_name, request.device), request, token)
-        if not registry.spec(engine_name).uses(Need.FACE):
+        engine = cached_engine(engine_name, request.device, domain)
+        result = yield from inpaint(engine, request, token)
+        if not engine.spec.uses(Need.FACE):
             return result
         scorer = cached_scorer()
         if scorer is None:

@@ -16,7 +16,7 @@ def fill_folder(args: argparse.Namespace, options: dict[str, str]) -> int:
     job = BatchJob(images=Path(args.images), out=Path(args.out), masks=Path(args.masks) if args.masks else None,
                    face_region=args.auto_face_mask, concat=args.concat, paired=args.paired, seed=args.seed,
                    device=args.device, options=dict(registry.spec(args.engine).parse_options(options)))
-    engine = registry.create(args.engine, args.device)
+    engine = registry.create(args.engine, args.device, domain=args.domain)
     with tqdm(desc="batch", unit="image", file=sys.stderr, disable=None) as bar:
 
         def show(event) -> None:

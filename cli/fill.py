@@ -43,7 +43,7 @@ def fill_one(args: argparse.Namespace, options: dict[str, str]) -> int:
         print(f"{image_path.name}: {note}", file=sys.stderr)
         mask |= face_region
     sketch = load_sketch(args.sketch, shape) if args.sketch else None
-    engine = registry.create(args.engine, args.device)
+    engine = registry.create(args.engine, args.device, domain=args.domain)
     request = InpaintRequest(loaded.rgb, mask, sketch, args.seed, args.device, args.n_results, options, faces)
     inputs = [image_path] + [Path(p) for p in (args.mask, args.sketch) if p]
     refuse_overwriting(output_paths(out, args.n_results), inputs)

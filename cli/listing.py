@@ -11,6 +11,9 @@ def print_engines() -> int:
         resolution = f"{spec.resolution} px" if spec.resolution else "any"
         needs = ", ".join(sorted(n.value for n in spec.needs))
         rows.append((name, registry.weights_state(name).value, needs, resolution, spec.title))
+        for domain in spec.domains:
+            rows.append((f"  --domain {domain.name}", registry.weights_state(name, None, domain.name).value,
+                         "face" if domain.faces else "", f"{domain.resolution} px", domain.title))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -19,6 +19,7 @@ def add_commands(commands) -> None:
     train.add_argument("--masks", help="folder of hole masks (PNG, white = hole); generated strokes are always added")
     train.add_argument("--landmarks", help="landmarks .npz of --data (main.py landmarks), for maskedface")
     train.add_argument("--val", help="folder of validation images (used by eval)")
+    train.add_argument("--domain", help="weight set of an engine that has several (regionwise: faces or scenes)")
     train.add_argument("--out", required=True, help="run folder: checkpoints, metrics.jsonl, tensorboard/, samples/")
     train.add_argument("--steps", type=int, default=20_000)
     train.add_argument("--batch", type=int, default=16)
@@ -47,6 +48,7 @@ def add_commands(commands) -> None:
     evaluate.add_argument("--per-bin", type=int, default=25, help="masks per hole-ratio bin")
     evaluate.add_argument("--size", type=int, default=128)
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    evaluate.add_argument("--domain", help="weight set of an engine that has several (regionwise: faces or scenes)")
 
     landmarks = commands.add_parser("landmarks", help="find the 68 face landmarks of a folder once (dlib, CPU) into an .npz")
     landmarks.add_argument("folder")
@@ -74,7 +76,7 @@ def run_train(args: argparse.Namespace) -> int:
         if (run / "checkpoint").exists():
             raise InputError(f"{run} already holds a run; use --resume to continue it or choose another --out.")
         config = TrainConfig(engine=args.engine, data=args.data, out=args.out, masks=args.masks, val=args.val, landmarks=args.landmarks,
-                             steps=args.steps, batch=args.batch, lr=args.lr, size=args.size, base=args.base, seed=args.seed,
+                             domain=args.domain, steps=args.steps, batch=args.batch, lr=args.lr, size=args.size, base=args.base, seed=args.seed,
                              amp=args.amp, limit=args.limit, device=args.device, edge_sigma=args.edge_sigma,
                              generated_masks=args.masks_generated, checkpoint_minutes=args.checkpoint_minutes,
                              sample_every=args.sample_every, log_every=args.log_every)
@@ -92,7 +94,7 @@ def run_eval(args: argparse.Namespace) -> int:
         if args.run:
             stage_weights(Path(args.run), args.engine, Path(staging))
             weights = {args.engine: Path(staging)}
-        engines = engines_for([args.engine], args.device, weights)
+        engines = engines_for([args.engine], args.device, weights, args.domain)
         if args.face_masks:
             work = evaluate_face_masks(engines, Path(args.images), Path(args.face_masks), args.size, args.limit, args.faces)
         elif args.masks:

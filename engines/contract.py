@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -66,6 +66,17 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Domain:
+    """One set of weights of an engine that carries several (faces, scenes): each has its own weights folder
+    weights/<engine>/<domain>/, its own working resolution, and faces are filled through face alignment."""
+
+    name: str
+    title: str
+    resolution: int
+    faces: bool = False
+
+
+@dataclass(frozen=True)
 class EngineSpec:
     """How an engine declares itself. The UI and CLI read this instead of keeping name lists."""
 
@@ -80,9 +91,27 @@ class EngineSpec:
     iterative: bool = False
     weights: tuple[str, ...] = ()  # file names under weights/<name>/
     options: tuple[Option, ...] = ()
+    domains: tuple[Domain, ...] = ()  # several weight sets, chosen per fill (--domain); empty = one set
 
     def uses(self, need: Need) -> bool:
         return need in self.needs
+
+    def domain(self, name: str | None) -> Domain:
+        """The named domain (the first one for None); an unknown name is an error that lists them."""
+        if not self.domains:
+            raise InputError(f"Engine {self.name!r} has no domains.")
+        if name is None:
+            return self.domains[0]
+        for domain in self.domains:
+            if domain.name == name:
+                return domain
+        raise InputError(f"Engine {self.name!r} has no domain {name!r} (domains: {', '.join(d.name for d in self.domains)}).")
+
+    def for_domain(self, name: str) -> EngineSpec:
+        """The spec an engine instance of one domain works with: that domain's resolution, face alignment or not."""
+        domain = self.domain(name)
+        needs = self.needs | {Need.FACE} if domain.faces else self.needs - {Need.FACE}
+        return replace(self, title=f"{self.title}: {domain.title}", resolution=domain.resolution, needs=frozenset(needs))
 
     def parse_options(self, raw: Mapping[str, Any]) -> Mapping[str, Any]:
         """Defaults overlaid with the user's values, each checked; unknown names are an error."""

@@ -22,7 +22,8 @@ from engines.errors import EngineUnavailable
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
-_BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet", "engines.maskedface", "engines.crg")
+_BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet", "engines.maskedface", "engines.crg", "engines.cfs",
+                    "engines.regionwise")
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,22 @@ class WeightsState(StrEnum):
     MISMATCH = "weights do not match their card"
 
 
-def weights_state(name: str, root: Path | None = None) -> WeightsState:
-    """An engine counts as trained only when every file it expects is present and matches its card's sha256."""
-    files = spec(name).weights
-    if not files:
+def weights_state(name: str, root: Path | None = None, domain: str | None = None) -> WeightsState:
+    """An engine counts as trained only when every file it expects is present and matches its card's sha256.
+    An engine with domains: that domain's weights, or without one, trained when any domain is."""
+    entry = spec(name)
+    if not entry.weights:
         return WeightsState.NOT_NEEDED
-    return files_state((root or WEIGHTS_DIR) / name, files)
+    if not entry.domains:
+        return files_state((root or WEIGHTS_DIR) / name, entry.weights)
+    if domain is not None:
+        return files_state((root or WEIGHTS_DIR) / name / entry.domain(domain).name, entry.weights)
+    states = [weights_state(name, root, d.name) for d in entry.domains]
+    return WeightsState.TRAINED if WeightsState.TRAINED in states else states[0]
+
+
+def trained_domains(name: str, root: Path | None = None) -> list[str]:
+    return [d.name for d in spec(name).domains if weights_state(name, root, d.name) is WeightsState.TRAINED]
 
 
 def files_state(folder: Path, files: tuple[str, ...]) -> WeightsState:
@@ -126,19 +137,30 @@ def is_runnable(name: str) -> bool:
     return weights_state(name) in (WeightsState.NOT_NEEDED, WeightsState.TRAINED)
 
 
-def create(name: str, device: str = "auto", *, allow_untrained: bool = False, weights_dir: Path | None = None) -> Engine:
+def create(name: str, device: str = "auto", *, allow_untrained: bool = False, weights_dir: Path | None = None,
+           domain: str | None = None) -> Engine:
     """Instantiate an engine on a device, with the shipped weights or those staged in ``weights_dir`` (a run
-    being evaluated). Untrained engines are refused unless a test asks for random weights."""
+    being evaluated). Untrained engines are refused unless a test asks for random weights. An engine with
+    domains works in ``domain`` (default: its first trained domain, else its first)."""
     entry_spec = spec(name)
+    chosen = None
+    if entry_spec.domains:
+        chosen = entry_spec.domain(domain if domain is not None else next(iter(trained_domains(name)), None)).name
+    elif domain is not None:
+        raise EngineUnavailable(f"Engine {name!r} has one set of weights; --domain does not apply to it.")
     if weights_dir is not None:
         missing = [f for f in entry_spec.weights if not (Path(weights_dir) / f).is_file()]
         if missing:
             raise EngineUnavailable(f"{weights_dir} lacks {', '.join(missing)} for engine {name!r}.")
-    elif not allow_untrained and weights_state(name) not in (WeightsState.NOT_NEEDED, WeightsState.TRAINED):
-        raise EngineUnavailable(f"Engine {name!r} cannot run: {weights_state(name).value}.")
+    elif not allow_untrained and weights_state(name, None, chosen) not in (WeightsState.NOT_NEEDED, WeightsState.TRAINED):
+        where = f" for {chosen}" if chosen else ""
+        raise EngineUnavailable(f"Engine {name!r} cannot run{where}: {weights_state(name, None, chosen).value}.")
     module_name, class_name = _entries[name].loader.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if cls.spec != entry_spec:
         raise ValueError(f"{_entries[name].loader} declares a different spec than the one registered")
-    folder = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR / name
-    return cls(device=resolve_device(device) if cls.uses_device else "cpu", weights_dir=folder)
+    folder = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR / name / (chosen or "")
+    engine = cls(device=resolve_device(device) if cls.uses_device else "cpu", weights_dir=folder)
+    if chosen is not None:
+        engine.spec = entry_spec.for_domain(chosen)  # the pipeline reads the instance's spec
+    return engine

@@ -16,6 +16,7 @@ import torch
 
 from engines.data.edges import canny, grey_of
 from engines.data.masks import free_form_mask, load_mask_file, mask_files
+from engines.data.sketch import sketch_map
 from engines.imageio import list_images
 
 
@@ -46,7 +47,8 @@ def read_square_rgb(path: Path, size: int, crop: Crop) -> np.ndarray:
 
 @dataclass
 class Bank:
-    """images: N x 3 x S x S uint8; edges: N x 1 x S x S uint8 (0/1, faces only); masks: M x 1 x s x s uint8."""
+    """images: N x 3 x S x S uint8; edges: N x 1 x S x S uint8 (faces only: Canny 0/1, or soft sketches 0-255);
+    masks: M x 1 x s x s uint8."""
 
     images: torch.Tensor
     edges: torch.Tensor | None
@@ -54,6 +56,7 @@ class Bank:
     size: int
     crop: Crop
     edge_sigma: float
+    sketches: bool = False  # edges are soft XDoG sketches (engines/data/sketch.py) instead of Canny
 
     @property
     def nbytes(self) -> int:
@@ -62,16 +65,19 @@ class Bank:
 
     def to(self, device: torch.device | str) -> Bank:
         edges = None if self.edges is None else self.edges.to(device)
-        return Bank(self.images.to(device), edges, self.masks.to(device), self.size, self.crop, self.edge_sigma)
+        return Bank(self.images.to(device), edges, self.masks.to(device), self.size, self.crop, self.edge_sigma, self.sketches)
 
 
 def load_bank(images: Path, masks: Path | None, size: int, crop: Crop = Crop.CENTRE, limit: int | None = None,
-              generated_masks: int = 2000, edge_sigma: float = 2.0, seed: int = 0, threads: int = 8) -> Bank:
-    """Read a folder of images (and masks) once; generated free-form masks are added to the folder's."""
+              generated_masks: int = 2000, edge_sigma: float = 2.0, seed: int = 0, threads: int = 8,
+              sketches: bool = False) -> Bank:
+    """Read a folder of images (and masks) once; generated free-form masks are added to the folder's. Centre
+    crops (faces) also get Canny edges, or soft sketches with ``sketches``."""
     files = image_files(images, limit)
     with ThreadPoolExecutor(threads) as pool:
         rgb = list(pool.map(lambda p: read_square_rgb(p, size, crop), files))
-        edges = list(pool.map(lambda im: canny(grey_of(im), edge_sigma), rgb)) if crop is Crop.CENTRE else None
+        edge_of = (lambda im: sketch_map(grey_of(im))) if sketches else (lambda im: canny(grey_of(im), edge_sigma))
+        edges = list(pool.map(edge_of, rgb)) if crop is Crop.CENTRE else None
         hole_masks = list(pool.map(lambda p: load_mask_file(p, size), mask_files(masks))) if masks else []
     rng = np.random.default_rng(seed)
     hole_masks += [free_form_mask(size, rng) for _ in range(generated_masks)]
@@ -80,14 +86,15 @@ def load_bank(images: Path, masks: Path | None, size: int, crop: Crop = Crop.CEN
     image_tensor = torch.from_numpy(np.stack(rgb)).permute(0, 3, 1, 2).contiguous()
     edge_tensor = None if edges is None else torch.from_numpy(np.stack(edges)).unsqueeze(1).to(torch.uint8)
     mask_tensor = torch.from_numpy(np.stack(hole_masks)).unsqueeze(1).to(torch.uint8)
-    return Bank(image_tensor, edge_tensor, mask_tensor, size, crop, edge_sigma)
+    return Bank(image_tensor, edge_tensor, mask_tensor, size, crop, edge_sigma, sketches)
 
 
-def face_bank(config) -> Bank:
-    """Centre-cropped faces with edges, and hole masks from the config's folder plus generated strokes."""
+def face_bank(config, sketches: bool = False) -> Bank:
+    """Centre-cropped faces with edges (or soft sketches), and hole masks from the config's folder plus generated
+    strokes."""
     masks = Path(config.masks) if config.masks else None
     return load_bank(Path(config.data), masks, config.size, Crop.CENTRE, config.limit, config.generated_masks,
-                     config.edge_sigma, config.seed)
+                     config.edge_sigma, config.seed, sketches=sketches)
 
 
 def batch_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
@@ -112,6 +119,6 @@ def draw_batch(bank: Bank, batch: int, seed: int, step: int, rank: int = 0) -> d
     masks = torch.stack([torch.rot90(m, int(k), dims=(1, 2)) for m, k in zip(masks, mask_flip)])
     out = {"image": images, "mask": masks, "grey": (images * torch.tensor([0.299, 0.587, 0.114], device=device).view(1, 3, 1, 1)).sum(1, keepdim=True)}
     if bank.edges is not None:
-        edges = bank.edges[index].float()
+        edges = bank.edges[index].float() / (255 if bank.sketches else 1)
         out["edge"] = torch.where(flip, edges.flip(-1), edges)
     return out

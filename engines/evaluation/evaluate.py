@@ -3,6 +3,8 @@ editor uses, and tabulate L1, PSNR and SSIM per bin for each engine, Telea alway
 
 With faces: the share of results in which dlib's HOG detector still finds a face, and the identity distance
 (dlib's 128-d face embedding; the same person is below 0.6) between each result and its original.
+An engine may add figures of its own through ``engine.diagnostics(original, mask) -> {name: value}`` (CFS: the
+sketch generator's binary accuracy in the hole); they are averaged into extra columns.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ class Row:
     ssim: list[float] = field(default_factory=list)
     face_found: list[bool] = field(default_factory=list)
     identity: list[float] = field(default_factory=list)
+    extra: dict[str, list[float]] = field(default_factory=dict)
 
     def summary(self) -> dict:
         mean = lambda v: float(np.mean(v)) if v else None  # noqa: E731
@@ -41,6 +44,7 @@ class Row:
         if self.face_found:
             out["face_found_percent"] = 100 * mean(self.face_found)
             out["identity_distance"] = mean(self.identity)
+        out.update({name: mean(values) for name, values in self.extra.items()})
         return out
 
 
@@ -105,6 +109,8 @@ def evaluate(engines: dict[str, Engine], images: Path, masks: Path, size: int = 
             for name, engine in engines.items():
                 result = drive(inpaint(engine, InpaintRequest(original, mask, seed=i))).image
                 _score(rows[name, label], original, result, face_check)
+                for key, value in getattr(engine, "diagnostics", lambda *_: {})(original, mask).items():
+                    rows[name, label].extra.setdefault(key, []).append(value)
                 done += 1
                 yield Progress(done, total, f"{path.name} {label} {name}")
     return [row.summary() for row in rows.values()]
@@ -152,6 +158,8 @@ def format_table(rows: list[dict]) -> str:
     columns = [("bin", "hole"), ("engine", "engine"), ("count", "n"), ("l1_percent", "L1 %"), ("psnr", "PSNR"), ("ssim", "SSIM")]
     if any("face_found_percent" in r for r in rows):
         columns += [("face_found_percent", "face found %"), ("identity_distance", "identity dist")]
+    standard = {"engine", "bin", "count", "l1_percent", "psnr", "ssim", "face_found_percent", "identity_distance"}
+    columns += [(key, key.replace("_", " ")) for key in dict.fromkeys(k for r in rows for k in r if k not in standard)]
     cells = [[title for _, title in columns]]
     for row in sorted(rows, key=lambda r: (r["bin"], r["engine"] != "telea", r["engine"])):
         cells.append([f"{row.get(key):.3f}" if isinstance(row.get(key), float) else str(row.get(key, "")) for key, _ in columns])
@@ -160,11 +168,12 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join([lines[0], "  ".join("-" * w for w in widths)] + lines[1:])
 
 
-def engines_for(names: list[str], device: str, weights: dict[str, Path] | None = None) -> dict[str, Engine]:
-    """Telea first (the baseline), then each named engine (from a staged weights folder when given)."""
+def engines_for(names: list[str], device: str, weights: dict[str, Path] | None = None, domain: str | None = None) -> dict[str, Engine]:
+    """Telea first (the baseline), then each named engine (from a staged weights folder when given; in ``domain``
+    for engines with several weight sets)."""
     chosen = {"telea": registry.create("telea")}
     for name in names:
         if name != "telea":
             folder = (weights or {}).get(name)
-            chosen[name] = registry.create(name, device, weights_dir=folder)
+            chosen[name] = registry.create(name, device, weights_dir=folder, domain=domain if registry.spec(name).domains else None)
     return chosen

@@ -1,4 +1,4 @@
-"""VGG features (relu1_1, relu2_1, relu3_1) for perceptual, style and correlation losses.
+"""VGG features (relu1_1, relu2_1, relu3_1; or pool1, pool2, relu3_1) for perceptual, style and correlation losses.
 
 Weights come from a file: the normalised VGG19 layout (a 1x1 ``prep`` conv, reflection padding; the file in
 ../shared/weights) or a torchvision VGG16/VGG19 state dict (``features.N.*``: a user's download or the torch
@@ -91,16 +91,26 @@ class VggFeatures(nn.Module):
     def _conv(self, name: str, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.convs[name](nn.functional.pad(x, (1, 1, 1, 1), mode=self.pad_mode)))
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def _all(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"VggFeatures needs N x 3 x H x W in [0, 1]; got {tuple(x.shape)}")
-        x = self.prep(x)
-        relu1_1 = self._conv("conv1_1", x)
-        x = nn.functional.max_pool2d(self._conv("conv1_2", relu1_1), 2)
-        relu2_1 = self._conv("conv2_1", x)
-        x = nn.functional.max_pool2d(self._conv("conv2_2", relu2_1), 2)
-        relu3_1 = self._conv("conv3_1", x)
-        return [relu1_1, relu2_1, relu3_1]
+        out = {"relu1_1": self._conv("conv1_1", self.prep(x))}
+        out["pool1"] = nn.functional.max_pool2d(self._conv("conv1_2", out["relu1_1"]), 2)
+        out["relu2_1"] = self._conv("conv2_1", out["pool1"])
+        out["pool2"] = nn.functional.max_pool2d(self._conv("conv2_2", out["relu2_1"]), 2)
+        out["relu3_1"] = self._conv("conv3_1", out["pool2"])
+        return out
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """[relu1_1, relu2_1, relu3_1]."""
+        out = self._all(x)
+        return [out["relu1_1"], out["relu2_1"], out["relu3_1"]]
+
+    def pooled(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """[pool1 (64, H/2), pool2 (128, H/4), relu3_1 (256, H/4)]: the pool1-3 levels the weights reach (pool3 would
+        need conv3_2 to conv3_4, which the shared file does not hold; relu3_1 is its nearest level)."""
+        out = self._all(x)
+        return [out["pool1"], out["pool2"], out["relu3_1"]]
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
@@ -116,3 +126,22 @@ def perceptual_loss(pred_features: list[torch.Tensor], target_features: list[tor
 
 def style_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor]) -> torch.Tensor:
     return sum(nn.functional.l1_loss(gram(p), gram(t.detach())) for p, t in zip(pred_features, target_features)) / len(pred_features)
+
+
+def correlation_loss(pred_pool2: torch.Tensor, target_pool2: torch.Tensor) -> torch.Tensor:
+    """Region-wise GAN eq. (3)-(4): f_ij = psi_i . psi_j, the n x n Gram matrix over the n = h*w positions of the
+    pool2 features, compared by L1 summed over (i, j), with the position normalisation sigma = 1/n (the paper
+    leaves sigma open; with it and lambda_1 = 1e-5 the term is of the order of the L1 loss); batch mean.
+    Memory grows with n^2: the 4096 positions of a 256 px image make a 64 MiB matrix per image."""
+    n, c, h, w = pred_pool2.shape
+    flat_pred = pred_pool2.reshape(n, c, h * w)
+    flat_target = target_pool2.detach().reshape(n, c, h * w)
+    pred = flat_pred.transpose(1, 2) @ flat_pred
+    target = flat_target.transpose(1, 2) @ flat_target
+    return (pred - target).abs().sum(dim=(1, 2)).mean() / (h * w)
+
+
+def style_sum_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor]) -> torch.Tensor:
+    """Region-wise GAN eq. (5): sum over layers p of the L1 distance, summed over the C_p x C_p entries, between
+    Gram matrices normalised by C_p H_p W_p (delta_p); batch mean."""
+    return sum((gram(p) - gram(t.detach())).abs().sum(dim=(1, 2)).mean() for p, t in zip(pred_features, target_features))

@@ -13,6 +13,7 @@ class TrainConfig:
     out: str
     masks: str | None = None
     landmarks: str | None = None  # .npz from `main.py landmarks` (maskedface)
+    domain: str | None = None  # engines with several weight sets (regionwise: faces or scenes)
     val: str | None = None
     steps: int = 20_000
     batch: int = 16

@@ -67,6 +67,7 @@ def card(run: Path, engine: str, digests: dict[str, str]) -> dict:
     evaluation = run / "eval.json"
     return {
         "engine": engine,
+        "domain": config.domain,
         "data": {"images": config.data, "masks": config.masks or "generated free-form strokes only",
                  "generated_masks": config.generated_masks, "note": DATA_NOTE},
         "steps": step,
@@ -85,9 +86,12 @@ def card(run: Path, engine: str, digests: dict[str, str]) -> dict:
 
 
 def export(run: Path, engine: str, weights_root: Path = WEIGHTS_DIR) -> Path:
-    """Install the run's weights as ``weights_root/engine`` (replacing what was there only when all is written)."""
-    final = weights_root / engine
-    staging = weights_root / f".{engine}.staging"
+    """Install the run's weights as ``weights_root/engine`` (``/domain`` for an engine with several weight sets),
+    replacing what was there only when all is written."""
+    domain = TrainConfig.load(run / "checkpoint" / "config.json").domain
+    final = weights_root / engine / (domain or "")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f".{final.name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     digests = stage_weights(run, engine, staging)
     (staging / "card.json").write_text(json.dumps(card(run, engine, digests), indent=2))

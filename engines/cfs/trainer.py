@@ -1,0 +1,136 @@
+"""CFS training (paper section 3.3) in two phases over one run.
+
+"sketch" (the first 40 % of the steps): G_s predicts the complete sketch from the damaged grey image and
+sketch; D_s judges (sketch, grey) pairs with the hinge loss (eq. 12); G_s minimises 0.1 adv + 10 feature
+matching (eq. 11, 13). Its binary accuracy in the hole (the paper reports 77 %) is logged.
+"image" (the rest): G_i fills the image from the damaged image and the composited sketch
+S_comp = S_pred (hole) + S_gt (known) made by the now fixed G_s; D_i (hinge) judges images;
+G_i minimises L1 + 0.1 adv + 300 perceptual + 300 style + 10 feature matching (eq. 14).
+Adam (beta1 0, beta2 0.9) at the config's learning rate; discriminators at a tenth of it, as in EdgeConnect.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+
+from engines.cfs.networks import Discriminator, ImageGenerator, SketchGenerator
+from engines.data.bank import draw_batch, face_bank
+from engines.losses.adversarial import GanKind, discriminator_loss, feature_matching_loss, generator_loss
+from engines.losses.pixel import l1_loss
+from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
+from engines.nn.images import composite
+from engines.training.config import TrainConfig
+
+SKETCH_ADV, SKETCH_FM = 0.1, 10.0
+IMAGE_L1, IMAGE_ADV, IMAGE_PERCEPTUAL, IMAGE_STYLE, IMAGE_FM = 1.0, 0.1, 300.0, 300.0, 10.0
+SKETCH_SHARE = 0.4
+DIS_LR_RATIO = 0.1
+
+
+def sketch_accuracy(predicted: torch.Tensor, truth: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Binary accuracy in the hole: (predicted > 0.5) == (truth > 0.5), over the hole pixels."""
+    agree = ((predicted > 0.5) == (truth > 0.5)).float() * hole
+    return agree.sum() / hole.sum().clamp_min(1)
+
+
+class CfsTrainer:
+    EXPORTS = {"gs": "sketch.safetensors", "gi": "image.safetensors"}
+    USES_VGG = True
+
+    def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
+        self.config = config
+        self.vgg = vgg
+        self.models = {"gs": SketchGenerator(config.base).to(device), "ds": Discriminator(2).to(device),
+                       "gi": ImageGenerator(config.base).to(device), "di": Discriminator(3).to(device)}
+        self.optimizers = {name: torch.optim.Adam(model.parameters(), lr=config.lr * (DIS_LR_RATIO if name[0] == "d" else 1),
+                                                  betas=(0.0, 0.9)) for name, model in self.models.items()}
+        self.autocast = contextlib.nullcontext
+
+    @staticmethod
+    def load_data(config: TrainConfig):
+        return face_bank(config, sketches=True)
+
+    draw = staticmethod(draw_batch)
+
+    def wrap(self, wrapper) -> None:
+        self.models = {name: wrapper(model) for name, model in self.models.items()}
+
+    def phase(self, step: int) -> str:
+        return "sketch" if step < SKETCH_SHARE * self.config.steps else "image"
+
+    def _step(self, name: str, loss: torch.Tensor) -> None:
+        self.optimizers[name].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers[name].step()
+
+    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        return self._sketch_step(batch) if self.phase(step) == "sketch" else self._image_step(batch)
+
+    def _sketch_step(self, batch) -> dict[str, float]:
+        gs, ds = self.models["gs"], self.models["ds"]
+        gs.train()
+        ds.train()
+        grey, sketch, hole = batch["grey"], batch["edge"], batch["mask"]
+        with self.autocast():
+            predicted = gs(grey, sketch, hole)
+            real_logits, real_features = ds(torch.cat([sketch, grey], 1))
+            fake_logits, _ = ds(torch.cat([predicted.detach(), grey], 1))
+            d_loss, d_metrics = discriminator_loss(GanKind.HINGE, real_logits.float(), fake_logits.float())
+        self._step("ds", d_loss)
+        with self.autocast():
+            fake_logits, fake_features = ds(torch.cat([predicted, grey], 1))
+            adv = generator_loss(GanKind.HINGE, fake_logits.float())
+            fm = feature_matching_loss(real_features, fake_features)
+            loss = SKETCH_ADV * adv + SKETCH_FM * fm
+        self._step("gs", loss)
+        accuracy = sketch_accuracy(predicted.detach(), sketch, hole)
+        return {**{f"dis_sketch_{k[4:]}": v for k, v in d_metrics.items()}, "gen_sketch_adv": adv.item(),
+                "gen_sketch_fm": fm.item(), "gen_sketch_accuracy": accuracy.item()}
+
+    @torch.no_grad()
+    def composited_sketch(self, batch) -> torch.Tensor:
+        gs = getattr(self.models["gs"], "module", self.models["gs"])
+        gs.eval()
+        grey, sketch, hole = batch["grey"], batch["edge"], batch["mask"]
+        return composite(gs(grey, sketch, hole), sketch, hole)
+
+    def _image_step(self, batch) -> dict[str, float]:
+        gi, di = self.models["gi"], self.models["di"]
+        gi.train()
+        di.train()
+        image, hole = batch["image"], batch["mask"]
+        sketch = self.composited_sketch(batch)
+        with self.autocast():
+            output = gi(image, sketch, hole)
+            real_logits, real_features = di(image)
+            fake_logits, _ = di(output.detach())
+            d_loss, d_metrics = discriminator_loss(GanKind.HINGE, real_logits.float(), fake_logits.float())
+        self._step("di", d_loss)
+        with self.autocast():
+            fake_logits, fake_features = di(output)
+            adv = generator_loss(GanKind.HINGE, fake_logits.float())
+            fm = feature_matching_loss(real_features, fake_features)
+            l1 = l1_loss(output.float(), image)
+            out_features, real_vgg = self.vgg(output.float()), self.vgg(image)
+            perceptual, style = perceptual_loss(out_features, real_vgg), style_loss(out_features, real_vgg)
+            loss = IMAGE_L1 * l1 + IMAGE_ADV * adv + IMAGE_PERCEPTUAL * perceptual + IMAGE_STYLE * style + IMAGE_FM * fm
+        self._step("gi", loss)
+        return {**{f"dis_image_{k[4:]}": v for k, v in d_metrics.items()}, "gen_image_l1": l1.item(), "gen_image_adv": adv.item(),
+                "gen_image_perceptual": perceptual.item(), "gen_image_style": style.item(), "gen_image_fm": fm.item(),
+                "gen_image_hole_l1": l1_loss(output.detach().float(), image, hole).item()}
+
+    @torch.no_grad()
+    def sample(self, batch: dict[str, torch.Tensor], rows: int = 4) -> np.ndarray:
+        """masked input | composited sketch | result | true sketch | truth, one row per image."""
+        gi = getattr(self.models["gi"], "module", self.models["gi"])
+        gi.eval()
+        small = {k: v[:rows].float() for k, v in batch.items()}
+        image, hole, truth = small["image"], small["mask"], small["edge"]
+        sketch = self.composited_sketch(small)
+        result = composite(gi(image, sketch, hole), image, hole)
+        lines = lambda s: (1 - s).expand_as(image)  # noqa: E731  (dark lines on white, as drawn)
+        columns = [image * (1 - hole) + hole, lines(sketch), result, lines(truth), image]
+        grid = torch.cat([torch.cat(list(column), dim=1) for column in columns], dim=2)
+        return (grid.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
