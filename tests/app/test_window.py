@@ -297,3 +297,18 @@ def test_auto_face_mask_without_a_face_says_so(qtbot, window, photo_file):
     qtbot.waitUntil(lambda: bool(window.dialogs.errors), timeout=5000)
     assert window.dialogs.errors == ["No face was found in this photo; paint the mask by hand."]
     assert not window.document.mask.any()
+
+
+def test_engines_with_several_weight_sets_offer_a_domain_choice(window, monkeypatch):
+    monkeypatch.setattr(registry, "is_runnable", lambda name: True)
+    monkeypatch.setattr(registry, "trained_domains", lambda name, root=None: ["faces"])
+    window.panel.reload()
+    window.panel.select_engine("regionwise")
+    assert window.panel.domain.isVisibleTo(window.panel) and window.panel.domain.count() == 2
+    assert window.panel.settings()["domain"] == "faces", "the trained domain is chosen"
+    scenes = window.panel.domain.findData("scenes")
+    assert not window.panel.domain.model().item(scenes).isEnabled()
+    assert "no trained weights" in window.panel.domain.itemText(scenes)
+    window.panel.select_engine("cfs")
+    assert not window.panel.domain.isVisibleTo(window.panel)
+    assert window.tool_bar.actions_by_tool[Tool.PEN].isEnabled(), "CFS reads the sketch layer"
