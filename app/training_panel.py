@@ -13,6 +13,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from engines import registry
 from engines.training.families import TRAINERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,10 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.engine = QComboBox()
         self.engine.addItems(list(TRAINERS))
+        self.domain = QComboBox()
+        self.domain.setToolTip("The weight set to train, for engines with several (regionwise: faces or scenes)")
+        self.engine.currentTextChanged.connect(self._engine_chosen)
+        self._engine_chosen(self.engine.currentText())
         self.data, self.masks, self.landmarks, self.run = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
         self.val, self.val_masks = QLineEdit(), QLineEdit()
         self.masks.setPlaceholderText("hole masks folder (lskfnet; generated strokes are always added)")
@@ -73,7 +78,7 @@ class TrainingPanel(QWidget):
         self.log.setMaximumHeight(140)
 
         form = QFormLayout()
-        for label, widget in (("Engine", self.engine), ("Images", self.data), ("Masks", self.masks), ("Landmarks", self.landmarks),
+        for label, widget in (("Engine", self.engine), ("Domain", self.domain), ("Images", self.data), ("Masks", self.masks), ("Landmarks", self.landmarks),
                               ("Run folder", self.run), ("Eval images", self.val), ("Eval masks", self.val_masks)):
             form.addRow(label, widget)
         numbers = QGridLayout()
@@ -105,6 +110,16 @@ class TrainingPanel(QWidget):
         self.timer.timeout.connect(self.poll)
         self._set_running(False)
 
+    def _engine_chosen(self, engine: str) -> None:
+        domains = registry.spec(engine).domains if engine in registry.names() else ()
+        self.domain.clear()
+        for domain in domains:
+            self.domain.addItem(domain.title, domain.name)
+        self.domain.setEnabled(bool(domains))
+
+    def _domain_arguments(self) -> list[str]:
+        return ["--domain", self.domain.currentData()] if self.domain.currentData() else []
+
     # -- running ----------------------------------------------------------------------------------
     def _run_folder(self) -> Path:
         return Path(self.run.text().strip())
@@ -120,7 +135,7 @@ class TrainingPanel(QWidget):
                 args += [flag, edit.text().strip()]
         if self.device.currentText() == "cuda" or has_nvidia_gpu():
             args += ["--amp", "bf16"]
-        return args + (["--resume"] if resume else [])
+        return args + self._domain_arguments() + (["--resume"] if resume else [])
 
     def start(self, resume: bool) -> None:
         if self.running:
@@ -164,7 +179,7 @@ class TrainingPanel(QWidget):
         engine, run = self.engine.currentText(), self.run.text().strip()
         kind = "--face-masks" if self.val_masks.text().strip().endswith(".npz") else "--masks"
         args = [str(ROOT / "main.py"), "eval", engine, "--run", run, "--images", self.val.text().strip(), kind,
-                self.val_masks.text().strip(), "--limit", "50", "--device", self.device.currentText()]
+                self.val_masks.text().strip(), "--limit", "50", "--device", self.device.currentText(), *self._domain_arguments()]
         self._launch(args, lambda code, status: self._set_running(False))
 
     def install(self) -> None:

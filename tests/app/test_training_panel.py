@@ -84,3 +84,14 @@ def test_evaluate_a_finished_run_from_the_tab(qtbot, window, tmp_path):
     table = json.loads((run / "eval.json").read_text())
     assert {row["engine"] for row in table} == {"telea", "maskedface"}
     assert "face mask  telea" in panel.log.toPlainText()
+
+
+def test_engines_with_several_weight_sets_train_one_domain_at_a_time(window):
+    panel = window.training
+    panel.engine.setCurrentText("regionwise")
+    assert panel.domain.isEnabled() and [panel.domain.itemData(i) for i in range(panel.domain.count())] == ["scenes", "faces"]
+    panel.domain.setCurrentIndex(1)
+    args = panel.train_arguments(resume=False)
+    assert args[args.index("--domain") + 1] == "faces"
+    panel.engine.setCurrentText("lskfnet")
+    assert not panel.domain.isEnabled() and "--domain" not in panel.train_arguments(resume=False)
