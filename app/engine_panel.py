@@ -145,7 +145,7 @@ class EnginePanel(QWidget):
                 widget.setValue(option.default)
             widget.setToolTip(option.help)
             self._option_widgets[option.name] = widget
-            self.options_form.addRow(option.name.capitalize(), widget)
+            self.options_form.addRow(option.name.replace("_", " ").capitalize(), widget)
         self.engine_changed.emit(spec)
 
     def _fill_domains(self, spec: EngineSpec) -> None:
