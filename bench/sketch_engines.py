@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -20,6 +19,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.learned import _timed as timed  # noqa: E402
 from engines import registry  # noqa: E402
 from engines.base import Crop  # noqa: E402
 from engines.contract import CancelToken, InpaintRequest, drive  # noqa: E402
@@ -29,12 +29,7 @@ SAMPLE = ROOT / "resources" / "samples" / "coffee.jpg"
 
 
 def _median_ms(function, runs: int) -> tuple[float, float]:
-    function()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1000)
+    times = timed(function, runs)
     return statistics.median(times), min(times)
 
 

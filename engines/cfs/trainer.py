@@ -22,6 +22,7 @@ from engines.losses.pixel import l1_loss
 from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
 from engines.nn.images import composite
 from engines.training.config import TrainConfig
+from engines.training.steps import line_map_step, step_optimizer
 
 SKETCH_ADV, SKETCH_FM = 0.1, 10.0
 IMAGE_L1, IMAGE_ADV, IMAGE_PERCEPTUAL, IMAGE_STYLE, IMAGE_FM = 1.0, 0.1, 300.0, 300.0, 10.0
@@ -60,34 +61,15 @@ class CfsTrainer:
     def phase(self, step: int) -> str:
         return "sketch" if step < SKETCH_SHARE * self.config.steps else "image"
 
-    def _step(self, name: str, loss: torch.Tensor) -> None:
-        self.optimizers[name].zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizers[name].step()
-
     def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         return self._sketch_step(batch) if self.phase(step) == "sketch" else self._image_step(batch)
 
     def _sketch_step(self, batch) -> dict[str, float]:
-        gs, ds = self.models["gs"], self.models["ds"]
-        gs.train()
-        ds.train()
-        grey, sketch, hole = batch["grey"], batch["edge"], batch["mask"]
-        with self.autocast():
-            predicted = gs(grey, sketch, hole)
-            real_logits, real_features = ds(torch.cat([sketch, grey], 1))
-            fake_logits, _ = ds(torch.cat([predicted.detach(), grey], 1))
-            d_loss, d_metrics = discriminator_loss(GanKind.HINGE, real_logits.float(), fake_logits.float())
-        self._step("ds", d_loss)
-        with self.autocast():
-            fake_logits, fake_features = ds(torch.cat([predicted, grey], 1))
-            adv = generator_loss(GanKind.HINGE, fake_logits.float())
-            fm = feature_matching_loss(real_features, fake_features)
-            loss = SKETCH_ADV * adv + SKETCH_FM * fm
-        self._step("gs", loss)
-        accuracy = sketch_accuracy(predicted.detach(), sketch, hole)
-        return {**{f"dis_sketch_{k[4:]}": v for k, v in d_metrics.items()}, "gen_sketch_adv": adv.item(),
-                "gen_sketch_fm": fm.item(), "gen_sketch_accuracy": accuracy.item()}
+        for name in ("gs", "ds"):
+            self.models[name].train()
+        predicted, metrics = line_map_step(self, "gs", "ds", batch, GanKind.HINGE, SKETCH_ADV, SKETCH_FM, "sketch")
+        accuracy = sketch_accuracy(predicted.detach(), batch["edge"], batch["mask"])
+        return {**metrics, "gen_sketch_accuracy": accuracy.item()}
 
     @torch.no_grad()
     def composited_sketch(self, batch) -> torch.Tensor:
@@ -107,7 +89,7 @@ class CfsTrainer:
             real_logits, real_features = di(image)
             fake_logits, _ = di(output.detach())
             d_loss, d_metrics = discriminator_loss(GanKind.HINGE, real_logits.float(), fake_logits.float())
-        self._step("di", d_loss)
+        step_optimizer(self.optimizers["di"], d_loss)
         with self.autocast():
             fake_logits, fake_features = di(output)
             adv = generator_loss(GanKind.HINGE, fake_logits.float())
@@ -116,7 +98,7 @@ class CfsTrainer:
             out_features, real_vgg = self.vgg(output.float()), self.vgg(image)
             perceptual, style = perceptual_loss(out_features, real_vgg), style_loss(out_features, real_vgg)
             loss = IMAGE_L1 * l1 + IMAGE_ADV * adv + IMAGE_PERCEPTUAL * perceptual + IMAGE_STYLE * style + IMAGE_FM * fm
-        self._step("gi", loss)
+        step_optimizer(self.optimizers["gi"], loss)
         return {**{f"dis_image_{k[4:]}": v for k, v in d_metrics.items()}, "gen_image_l1": l1.item(), "gen_image_adv": adv.item(),
                 "gen_image_perceptual": perceptual.item(), "gen_image_style": style.item(), "gen_image_fm": fm.item(),
                 "gen_image_hole_l1": l1_loss(output.detach().float(), image, hole).item()}

@@ -14,13 +14,14 @@ import torch
 from torch import nn
 
 from engines.data.bank import draw_batch, face_bank
-from engines.losses.adversarial import GanKind, discriminator_loss, feature_matching_loss, generator_loss
+from engines.losses.adversarial import GanKind, discriminator_loss, generator_loss
 from engines.losses.pixel import l1_loss
 from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
 from engines.lskfnet.networks import EdgeGenerator, ImageGenerator
 from engines.nn.blocks import PatchDiscriminator
 from engines.nn.images import composite
 from engines.training.config import TrainConfig
+from engines.training.steps import line_map_step, step_optimizer
 
 EDGE_ADV, EDGE_FM = 1.0, 10.0
 IMAGE_L1, IMAGE_ADV, IMAGE_PERCEPTUAL, IMAGE_STYLE = 1.0, 0.1, 0.1, 250.0
@@ -74,32 +75,12 @@ class LskfnetTrainer:
             self._image_step(batch, edges, metrics)
         return metrics
 
-    def _step(self, name: str, loss: torch.Tensor) -> None:
-        optimizer = self.optimizers[name]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
     def _edge_step(self, batch, metrics) -> torch.Tensor:
-        g1, d1 = self.models["g1"], self.models["d1"]
-        grey, edge, mask = batch["grey"], batch["edge"], batch["mask"]
-        with self.autocast():
-            predicted = g1(grey, edge, mask)
-            real_logits, real_features = d1(torch.cat([edge, grey], 1))
-            fake_logits, _ = d1(torch.cat([predicted.detach(), grey], 1))
-            d_loss, d_metrics = discriminator_loss(self.gan, real_logits.float(), fake_logits.float())
-        self._step("d1", d_loss)
-        metrics.update({f"dis_edge_{k[4:]}": v for k, v in d_metrics.items()})
-        with self.autocast():
-            fake_logits, fake_features = d1(torch.cat([predicted, grey], 1))
-            adv = generator_loss(self.gan, fake_logits.float())
-            fm = feature_matching_loss(real_features, fake_features)
-            loss = EDGE_ADV * adv + EDGE_FM * fm
-        self._step("g1", loss)
-        hole = mask.expand_as(edge)
-        precision_hits = ((predicted.detach() > 0.5) & (edge > 0.5) & (hole > 0)).sum()
-        recall = precision_hits / ((edge > 0.5) & (hole > 0)).sum().clamp_min(1)
-        metrics.update({"gen_edge_adv": adv.item(), "gen_edge_fm": fm.item(), "gen_edge_recall": recall.item()})
+        predicted, edge_metrics = line_map_step(self, "g1", "d1", batch, self.gan, EDGE_ADV, EDGE_FM, "edge")
+        hole = batch["mask"].expand_as(batch["edge"])
+        precision_hits = ((predicted.detach() > 0.5) & (batch["edge"] > 0.5) & (hole > 0)).sum()
+        recall = precision_hits / ((batch["edge"] > 0.5) & (hole > 0)).sum().clamp_min(1)
+        metrics.update({**edge_metrics, "gen_edge_recall": recall.item()})
         return predicted
 
     def _image_step(self, batch, edges: torch.Tensor, metrics) -> None:
@@ -111,7 +92,7 @@ class LskfnetTrainer:
             real_logits, _ = d2(torch.cat([image, edges], 1))
             fake_logits, _ = d2(torch.cat([output.detach(), edges], 1))
             d_loss, d_metrics = discriminator_loss(self.gan, real_logits.float(), fake_logits.float())
-        self._step("d2", d_loss)
+        step_optimizer(self.optimizers["d2"], d_loss)
         metrics.update({f"dis_image_{k[4:]}": v for k, v in d_metrics.items()})
         with self.autocast():
             fake_logits, _ = d2(torch.cat([output, edges], 1))
@@ -121,7 +102,7 @@ class LskfnetTrainer:
             perceptual = perceptual_loss(out_features, real_features)
             style = style_loss(out_features, real_features)
             loss = IMAGE_L1 * l1 + IMAGE_ADV * adv + IMAGE_PERCEPTUAL * perceptual + IMAGE_STYLE * style
-        self._step("g2", loss)
+        step_optimizer(self.optimizers["g2"], loss)
         hole_l1 = l1_loss(output.detach().float(), image, mask)
         metrics.update({"gen_image_l1": l1.item(), "gen_image_adv": adv.item(), "gen_image_perceptual": perceptual.item(),
                         "gen_image_style": style.item(), "gen_image_hole_l1": hole_l1.item()})

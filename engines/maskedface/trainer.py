@@ -15,6 +15,7 @@ from engines.maskedface.data import MaskedBank, draw_masked_batch, load_masked_b
 from engines.maskedface.networks import MaskedFaceDiscriminator, MaskedFaceGenerator
 from engines.nn.images import composite
 from engines.training.config import TrainConfig
+from engines.training.steps import step_optimizer
 
 ADV, L1, TV = 0.01, 0.95, 0.04
 VARIANTS = 3  # Algorithm-1 masked versions of each face
@@ -44,11 +45,6 @@ class MaskedFaceTrainer:
     def phase(self, step: int) -> str:
         return "gan"
 
-    def _step(self, name: str, loss: torch.Tensor) -> None:
-        self.optimizers[name].zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizers[name].step()
-
     def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         g, d = self.models["g"], self.models["d"]
         g.train()
@@ -58,13 +54,13 @@ class MaskedFaceTrainer:
             output = g(masked, hole)
             result = composite(output, masked, hole)
             d_loss, d_metrics = discriminator_loss(GanKind.HINGE, d(image).float(), d(result.detach()).float())
-        self._step("d", d_loss)
+        step_optimizer(self.optimizers["d"], d_loss)
         with self.autocast():
             adv = generator_loss(GanKind.HINGE, d(result).float())
             l1 = l1_loss(output.float(), image)
             tv = total_variation(result.float(), isotropic=True)
             loss = ADV * adv + L1 * l1 + TV * tv
-        self._step("g", loss)
+        step_optimizer(self.optimizers["g"], loss)
         hole_l1 = l1_loss(output.detach().float(), image, hole)
         return {**d_metrics, "gen_adv": adv.item(), "gen_l1": l1.item(), "gen_tv": tv.item(), "gen_hole_l1": hole_l1.item()}
 
