@@ -90,6 +90,7 @@ class Discriminator(nn.Module):
 
 
 REFINER_ENCODER = ((7, 1), (5, 2), (5, 4), (3, 8), (3, 8), (3, 8))  # (kernel, width / base) of Conv1-Conv6
+REFINER_MAX_BASE = 32  # Table 3 at half width: 8.9 MiB in fp16
 
 
 class Refiner(nn.Module):
@@ -97,6 +98,7 @@ class Refiner(nn.Module):
 
     def __init__(self, base: int = 32) -> None:
         super().__init__()
+        base = min(base, REFINER_MAX_BASE)  # the run's base (G/E width) may be larger; the refiner stays < 16 MiB
         self.down = nn.ModuleList()
         previous, skips = 4, [4]
         for kernel, factor in REFINER_ENCODER:
