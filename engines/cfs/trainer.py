@@ -55,9 +55,6 @@ class CfsTrainer:
 
     draw = staticmethod(draw_batch)
 
-    def wrap(self, wrapper) -> None:
-        self.models = {name: wrapper(model) for name, model in self.models.items()}
-
     def phase(self, step: int) -> str:
         return "sketch" if step < SKETCH_SHARE * self.config.steps else "image"
 

@@ -31,9 +31,6 @@ class QualityTrainer:
         images, labels = artifact_batch(drawn["image"], drawn["mask"], batch_generator(seed + 1, step, rank))
         return {"image": images, "label": labels}
 
-    def wrap(self, wrapper) -> None:
-        self.models = {name: wrapper(model) for name, model in self.models.items()}
-
     def phase(self, step: int) -> str:
         return "quality"
 

@@ -59,9 +59,6 @@ class CrgTrainer:
         drawn["z"] = torch.randn(batch, Z_DIM, generator=batch_generator(seed + 2, step, rank)).to(drawn["image"].device)
         return drawn
 
-    def wrap(self, wrapper) -> None:
-        self.models = {name: wrapper(model) for name, model in self.models.items()}
-
     def phase(self, step: int) -> str:
         return "gan" if step < GAN_SHARE * self.config.steps else "refine"
 

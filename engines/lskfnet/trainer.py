@@ -56,9 +56,6 @@ class LskfnetTrainer:
 
     draw = staticmethod(draw_batch)
 
-    def wrap(self, wrapper) -> None:
-        self.models = {name: wrapper(model) for name, model in self.models.items()}
-
     def phase(self, step: int) -> str:
         return PHASES[min(2, step * 3 // max(1, self.config.steps))]
 

@@ -39,9 +39,6 @@ class MaskedFaceTrainer:
 
     draw = staticmethod(draw_masked_batch)
 
-    def wrap(self, wrapper) -> None:
-        self.models = {name: wrapper(model) for name, model in self.models.items()}
-
     def phase(self, step: int) -> str:
         return "gan"
 

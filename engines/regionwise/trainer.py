@@ -61,9 +61,6 @@ class RegionwiseTrainer:
 
     draw = staticmethod(draw_batch)
 
-    def wrap(self, wrapper) -> None:
-        self.models = {name: wrapper(model) for name, model in self.models.items()}
-
     def phase(self, step: int) -> str:
         return "pretrain" if step < PRETRAIN_SHARE * self.config.steps else "adversarial"
 

@@ -90,7 +90,8 @@ def train(config: TrainConfig, resume: bool = False, cancel: CancelToken | None 
             for model in trainer.models.values():
                 model.to(memory_format=torch.channels_last)
         if world > 1:
-            trainer.wrap(lambda m: torch.nn.parallel.DistributedDataParallel(m, device_ids=[device.index] if device.type == "cuda" else None))
+            ids = [device.index] if device.type == "cuda" else None
+            trainer.models = {name: torch.nn.parallel.DistributedDataParallel(m, device_ids=ids) for name, m in trainer.models.items()}
         start = 0
         if resume and has_checkpoint(run):
             start = load_checkpoint(run, trainer.models, trainer.optimizers, str(device))
