@@ -74,15 +74,18 @@ def clip_box(box: Box, shape: tuple[int, ...]) -> Box | None:
     return (y0, y1, x0, x1) if y0 < y1 and x0 < x1 else None
 
 
-def changed_box(before: np.ndarray, after: np.ndarray) -> Box | None:
-    """The bounding box of the pixels that differ between two same-shaped arrays."""
-    diff = before != after
-    if diff.ndim == 3:
-        diff = diff.any(axis=2)
-    rows, cols = np.nonzero(diff.any(axis=1))[0], np.nonzero(diff.any(axis=0))[0]
+def bounding_box(mask: np.ndarray) -> Box | None:
+    """(y0, y1, x0, x1) around the True pixels of an H x W bool array; None when there are none."""
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
     if rows.size == 0:
         return None
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def changed_box(before: np.ndarray, after: np.ndarray) -> Box | None:
+    """The bounding box of the pixels that differ between two same-shaped arrays."""
+    diff = before != after
+    return bounding_box(diff.any(axis=2) if diff.ndim == 3 else diff)
 
 
 class Document:

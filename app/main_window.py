@@ -14,7 +14,7 @@ from app.batch_dialog import BatchDialog
 from app.canvas import Canvas
 from app.compare_dialog import CompareDialog
 from app.dialogs import Dialogs
-from app.document import Document, Layer
+from app.document import Document, Layer, bounding_box
 from app.engine_panel import EnginePanel
 from app.session import load_session, save_session
 from app.tool_bar import ToolBar
@@ -464,7 +464,7 @@ class MainWindow(QMainWindow):
             return
         self.canvas.show_preview(event.preview)
         if self.panel.spec.iterative:
-            y0, y1, x0, x1 = _box(self._hole)
+            y0, y1, x0, x1 = bounding_box(self._hole)
             self._cycles.append(event.preview[y0:y1, x0:x1].copy())
             score = "" if event.score is None else f" {event.score:.3f}"
             self.panel.add_cycle(self._cycles[-1], f"{len(self._cycles)}.{score}", event.message)
@@ -500,7 +500,7 @@ class MainWindow(QMainWindow):
         """Use one cycle of the last iterative fill (the best one is applied when the fill ends)."""
         if self.document is None or self._fill_document is not self.document or not 0 <= index < len(self._cycles):
             return
-        y0, y1, x0, x1 = _box(self._hole)
+        y0, y1, x0, x1 = bounding_box(self._hole)
         image = self.document.image.copy()
         image[y0:y1, x0:x1] = self._cycles[index]
         tools.apply_result(self.document, image, self._hole, f"Pick cycle {index + 1}")
@@ -525,7 +525,3 @@ class MainWindow(QMainWindow):
         where = f"   {x}, {y}" if x is not None and 0 <= x < w and 0 <= y < h else ""
         self.statusBar().showMessage(f"{w} x {h}   {self.canvas.zoom * 100:.0f} %{where}")
 
-
-def _box(hole: np.ndarray) -> tuple[int, int, int, int]:
-    rows, cols = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.document import Box, Document, Layer, Step, Stroke, clip_box
+from app.document import Box, Document, Layer, Step, Stroke, bounding_box, clip_box
 from engines.imageio import load_mask, save_mask
 
 Point = tuple[float, float]  # x, y in image pixels
@@ -137,10 +137,9 @@ def export_mask(document: Document, path) -> None:
 
 def apply_result(document: Document, result: np.ndarray, hole: np.ndarray, label: str = "Inpaint") -> Step | None:
     """Take an engine's result for ``hole`` and clear the mask there, as one undo step."""
-    rows, cols = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
-    if rows.size == 0:
+    box = bounding_box(hole)
+    if box is None:
         return None
-    box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
     y0, y1, x0, x1 = box
     inside = hole[y0:y1, x0:x1]
     image = document.image[y0:y1, x0:x1].copy()
