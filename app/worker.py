@@ -20,7 +20,7 @@ _engines_lock = threading.Lock()
 
 def cached_engine(name: str, device: str, domain: str | None = None) -> Engine:
     """Engines load their weights once per (name, device, domain) and are reused across fills."""
-    key = (name, device) if domain is None else (name, device, domain)
+    key = (name, device, domain)
     with _engines_lock:
         if key not in _engines:
             _engines[key] = registry.create(name, device, domain=domain)

@@ -49,11 +49,11 @@ class CfsEngine(Engine):
         77 %), on the square image as given (eval images are aligned 128 px faces)."""
         from engines.cfs.trainer import sketch_accuracy
 
-        device = self.device
-        truth = mask_to_tensor(sketch_map(grey_of(original)) / 255, device)
+        device, grey = self.device, grey_of(original)
+        truth = mask_to_tensor(sketch_map(grey) / 255, device)
         hole = mask_to_tensor(mask, device)
         with torch.inference_mode():
-            predicted = self.gs(mask_to_tensor(grey_of(original) / 255, device), truth * (1 - hole), hole)
+            predicted = self.gs(mask_to_tensor(grey / 255, device), truth * (1 - hole), hole)
         return {"sketch_accuracy_percent": 100 * float(sketch_accuracy(predicted, truth, hole))}
 
     def fill(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator, cancel: CancelToken) -> Work[list[np.ndarray]]:

@@ -20,9 +20,6 @@ from engines.nn.checks import check_image_batch, check_mask_for
 from engines.nn.gated import maybe_spectral
 from engines.nn.partial import PartialConv2d
 
-DOWN = 4  # stride-2 layers: sides must be multiples of 16
-
-
 def _act(x: torch.Tensor) -> torch.Tensor:
     return nn.functional.leaky_relu(x, 0.2)
 
@@ -66,8 +63,8 @@ class SketchGenerator(nn.Module):
             x = _act(x)
         for block in self.middle:
             x, m = block(x, m)
+        up = nn.functional.interpolate
         for layer in self.up:
-            up = nn.functional.interpolate
             x, m = layer(up(x, scale_factor=2, mode="nearest"), up(m, scale_factor=2, mode="nearest"))
             x = _act(x)
         x, _ = self.out(x, m)

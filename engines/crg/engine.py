@@ -45,7 +45,7 @@ class CrgEngine(Engine):
             self.scorer.device = device
 
     def _score(self, image: torch.Tensor) -> float:
-        return float(self.scorer.model(image[:, :, :128, :128]))
+        return float(self.scorer.model(image))
 
     def fill(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator, cancel: CancelToken) -> Work[list[np.ndarray]]:
         device = self.device

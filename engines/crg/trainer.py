@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engines.contract import CancelToken
+from engines.contract import CancelToken, drive
 from engines.crg.cycles import InitialFill, initial_fill, run_cycles
 from engines.crg.networks import Z_DIM, Discriminator, Encoder, Generator, Refiner
 from engines.data.bank import Bank, batch_generator, draw_batch, face_bank
@@ -103,11 +103,7 @@ class CrgTrainer:
         odd = (torch.arange(len(image), device=image.device) % 2 == 1).view(-1, 1, 1, 1)
         cycles = run_cycles(lambda x: g(e(x)), None, image, hole, torch.where(odd, noise, mean), COARSE_CYCLES,
                             COARSE_CYCLES, CancelToken())
-        while True:
-            try:
-                next(cycles)
-            except StopIteration as stop:
-                return stop.value.image
+        return drive(cycles).image
 
     def _refine_step(self, batch, step: int) -> dict[str, float]:
         refiner = self.models["refiner"]

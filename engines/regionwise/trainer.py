@@ -26,6 +26,7 @@ from engines.nn.region_conv import mask_like
 from engines.regionwise import SPEC
 from engines.regionwise.networks import PerceivingNet, RegionDiscriminator, SemanticNet
 from engines.training.config import TrainConfig
+from engines.training.steps import step_optimizer
 
 LAMBDA_CORRELATION, LAMBDA_STYLE, LAMBDA_ADV, ALPHA = 1e-5, 1e-3, 1.0, 0.01
 PRETRAIN_SHARE = 0.7
@@ -86,9 +87,7 @@ class RegionwiseTrainer:
                 weights = mask_like(hole, real)
                 fakes = [critic(p.detach(), hole).float() for p in (predicted1, predicted2)]
                 d_loss = ALPHA * _weighted_mean(torch.relu(1 - real), weights) + sum(_weighted_mean(torch.relu(1 + f), weights) for f in fakes)
-            self.optimizers["critic"].zero_grad(set_to_none=True)
-            d_loss.backward()
-            self.optimizers["critic"].step()
+            step_optimizer(self.optimizers["critic"], d_loss)
             metrics.update({"dis_adv": d_loss.item(), "dis_real": real.mean().item()})
         with self.autocast():
             reconstruction = l1_loss(predicted1, image) + l1_loss(predicted2, image)
@@ -97,13 +96,10 @@ class RegionwiseTrainer:
             style = style_sum_loss(self.vgg.pooled(composite2), target)
             loss = reconstruction + LAMBDA_CORRELATION * correlation + LAMBDA_STYLE * style
             if adversarial:
-                weights = mask_like(hole, critic(image, hole))
                 adv = -sum(_weighted_mean(critic(p, hole).float(), weights) for p in (predicted1, predicted2))
                 loss = loss + LAMBDA_ADV * adv
                 metrics["gen_adv"] = adv.item()
-        self.optimizers["generators"].zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizers["generators"].step()
+        step_optimizer(self.optimizers["generators"], loss)
         metrics.update({"gen_reconstruction": reconstruction.item(), "gen_correlation": correlation.item(),
                         "gen_style": style.item(), "gen_hole_l1": l1_loss(composite2.detach(), image, hole).item()})
         return metrics

@@ -38,7 +38,7 @@ def crg_window(window, monkeypatch, tmp_path):
     engine = _diffusing_crg()
     engine.generator = _SlowBlur()
     engine.scorer = _FakeScorer()
-    worker_module._engines["crg", "cpu"] = engine
+    worker_module._engines["crg", "cpu", None] = engine
     monkeypatch.setattr(registry, "is_runnable", lambda name: True)
     monkeypatch.setattr("engines.crg.scorer.load_scorer", lambda: _PhotoScorer())
     window.panel.reload()
