@@ -1,15 +1,19 @@
-"""The batch dialog: what ``main.py batch`` does, with progress, Cancel and a report of every failed file."""
+"""The batch dialog: what ``main.py batch`` does (the same FillService.batch), with progress, Cancel (it stops the
+file in progress too) and a report of every failed file. The Engine panel's engine comes with the user's weight set,
+options and seed."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from app.worker import WorkWorker, cached_engine
+from app.worker import WorkWorker
 from engines import registry
-from engines.batch import BatchJob, named, run_batch
+from engines.batch import BatchJob, named
 from engines.errors import InpaintError
+from engines.service import FillService
 
 NO_FACE_MASK = "(none)"
 REGIONS = ("worn_mask", "eyes", "glasses", "face", "mouth")
@@ -27,8 +31,9 @@ def _path_row(edit: QLineEdit, pick) -> QWidget:
 
 
 class BatchDialog(QDialog):
-    def __init__(self, parent=None, engine: str = "telea") -> None:
+    def __init__(self, service: FillService, settings: dict[str, Any], parent=None) -> None:
         super().__init__(parent)
+        self.service, self.settings = service, settings
         self.setWindowTitle("Batch fill a folder")
         self.resize(640, 520)
         self.images, self.masks, self.out = QLineEdit(), QLineEdit(), QLineEdit()
@@ -39,7 +44,7 @@ class BatchDialog(QDialog):
         for name in registry.names():
             if registry.is_runnable(name):
                 self.engine.addItem(registry.spec(name).title, name)
-        self.engine.setCurrentIndex(max(0, self.engine.findData(engine)))
+        self.engine.setCurrentIndex(max(0, self.engine.findData(settings.get("engine"))))
         self.concat = QCheckBox("original | mask | result side by side")
         self.paired = QCheckBox("paired export: original/, mask/, masked/, result/ with the same names")
         self.progress = QProgressBar()
@@ -82,11 +87,15 @@ class BatchDialog(QDialog):
     def job(self) -> BatchJob:
         if not self.images.text().strip() or not self.out.text().strip():
             raise InpaintError("Choose the images folder and an output folder.")
-        region = self.face_region.currentText()
-        return BatchJob(images=Path(self.images.text().strip()), out=Path(self.out.text().strip()),
+        region, name = self.face_region.currentText(), self.engine.currentData()
+        own = name == self.settings.get("engine")  # the panel's engine: as the user set it up there
+        return BatchJob(images=Path(self.images.text().strip()), out=Path(self.out.text().strip()), engine=name,
+                        domain=self.settings.get("domain") if own else None,
                         masks=Path(self.masks.text().strip()) if self.masks.text().strip() else None,
                         face_region=None if region == NO_FACE_MASK else region,
-                        concat=self.concat.isChecked(), paired=self.paired.isChecked())
+                        concat=self.concat.isChecked(), paired=self.paired.isChecked(),
+                        seed=int(self.settings.get("seed", 0)), device=self.settings.get("device", "auto"),
+                        options=dict(self.settings.get("options", {})) if own else {})
 
     def start(self) -> None:
         if self.worker is not None and self.worker.isRunning():
@@ -96,9 +105,8 @@ class BatchDialog(QDialog):
         except InpaintError as error:
             self.report.setPlainText(str(error))
             return
-        name = self.engine.currentData()
         self.report.clear()
-        self.worker = WorkWorker(lambda token: run_batch(cached_engine(name, job.device), job, token), self)
+        self.worker = WorkWorker(lambda token: self.service.batch(job, token), self)
         self.worker.progress.connect(self._progress)
         self.worker.succeeded.connect(lambda report: self._finished(report, job))
         self.worker.failed.connect(lambda message: self._stopped(message))

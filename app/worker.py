@@ -1,37 +1,14 @@
-"""Work off the UI thread: a QThread drives a progress generator and turns each event into a signal."""
+"""Work off the UI thread: a QThread drives a progress generator (engines/service.py makes them) and turns each
+event into a signal. Nothing about engines lives here."""
 from __future__ import annotations
 
-import functools
-import threading
 import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import QThread, Signal
 
-from engines import registry
-from engines.base import Engine
-from engines.contract import CancelToken, InpaintRequest, Need, Work, drive
+from engines.contract import CancelToken, Work, drive
 from engines.errors import Cancelled, InpaintError
-from engines.pipeline import inpaint
-
-_engines: dict[tuple[str, str], Engine] = {}
-_engines_lock = threading.Lock()
-
-
-def cached_engine(name: str, device: str, domain: str | None = None) -> Engine:
-    """Engines load their weights once per (name, device, domain) and are reused across fills."""
-    key = (name, device, domain)
-    with _engines_lock:
-        if key not in _engines:
-            _engines[key] = registry.create(name, device, domain=domain)
-        return _engines[key]
-
-
-def forget_engines() -> None:
-    """Drop cached engines (after new weights are installed)."""
-    with _engines_lock:
-        _engines.clear()
-        cached_scorer.cache_clear()
 
 
 class WorkWorker(QThread):
@@ -65,34 +42,8 @@ class WorkWorker(QThread):
             self.succeeded.emit(result)
 
 
-def inpaint_worker(engine_name: str, request: InpaintRequest, parent=None, domain: str | None = None) -> WorkWorker:
-    """Fill with the engine; a face engine's results are then scored and ranked when a trained scorer exists."""
-
-    def work(token: CancelToken):
-        engine = cached_engine(engine_name, request.device, domain)
-        result = yield from inpaint(engine, request, token)
-        if not engine.spec.uses(Need.FACE):
-            return result
-        scorer = cached_scorer()
-        if scorer is None:
-            return result
-        from engines.crg.scorer import score_candidates
-
-        return score_candidates(result, scorer, request.faces)
-
-    return WorkWorker(work, parent)
-
-
-@functools.cache
-def cached_scorer():
-    """CRG's quality discriminator (None until trained weights are installed); read once."""
-    from engines.crg.scorer import load_scorer
-
-    return load_scorer()
-
-
 def task_worker(function: Callable[[], object], parent=None) -> WorkWorker:
-    """A short function with no progress of its own (face detection, ...)."""
+    """A short function with no progress of its own (saving a photo, ...)."""
 
     def work(token: CancelToken):
         yield from ()

@@ -7,23 +7,22 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engines import registry
-from engines.batch import BatchJob, named, run_batch
+from engines.batch import BatchJob, named
 from engines.contract import drive
+from engines.service import FillService
 
 
 def fill_folder(args: argparse.Namespace, options: dict[str, str]) -> int:
-    job = BatchJob(images=Path(args.images), out=Path(args.out), masks=Path(args.masks) if args.masks else None,
-                   face_region=args.auto_face_mask, concat=args.concat, paired=args.paired, seed=args.seed,
-                   device=args.device, options=dict(registry.spec(args.engine).parse_options(options)))
-    engine = registry.create(args.engine, args.device, domain=args.domain)
+    job = BatchJob(images=Path(args.images), out=Path(args.out), engine=args.engine, domain=args.domain,
+                   masks=Path(args.masks) if args.masks else None, face_region=args.auto_face_mask, concat=args.concat,
+                   paired=args.paired, seed=args.seed, device=args.device, options=options)
     with tqdm(desc="batch", unit="image", file=sys.stderr, disable=None) as bar:
 
         def show(event) -> None:
             bar.total, bar.n = event.total, event.step
             bar.refresh()
 
-        report = drive(run_batch(engine, job), show)
+        report = drive(FillService().batch(job), show)
     for name, reason in report.failed:
         tqdm.write(f"skipped {named(name, reason)}", file=sys.stderr)
     print(report.summary(job.out))

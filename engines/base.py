@@ -28,7 +28,8 @@ class Crop:
 class Engine:
     """Subclasses set ``spec`` and override :meth:`fill_one` (one image per call) or :meth:`fill`.
 
-    Learned engines set ``uses_device`` and move their networks in :meth:`to`.
+    Learned engines set ``uses_device`` and load their networks onto ``device``; an engine stays on its device
+    for life (the fill service keeps one instance per device).
     """
 
     spec: ClassVar[EngineSpec]
@@ -37,9 +38,6 @@ class Engine:
     def __init__(self, device: str = "cpu", weights_dir: Path | None = None) -> None:
         self.device = device
         self.weights_dir = weights_dir  # where trained engines read their weights
-
-    def to(self, device: str) -> None:
-        self.device = device
 
     def fill(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator, cancel: CancelToken) -> Work[list[np.ndarray]]:
         """Yield progress; return ``crop.n_results`` filled images of the crop's size (hole pixels matter)."""

@@ -12,17 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.base import Engine
-from engines.contract import CancelToken, InpaintRequest, Progress, Work, drive
-from engines.errors import InpaintError, InputError
+from engines.contract import CancelToken, InpaintRequest, InpaintResult, Progress, Work, drive
+from engines.errors import Cancelled, InpaintError, InputError
 from engines.imageio import IMAGE_SUFFIXES, list_images, load_image, load_mask, save_image, save_mask
-from engines.pipeline import inpaint
+
+Fill = Callable[[InpaintRequest, CancelToken], Work[InpaintResult]]  # one image through an engine (FillService.fill)
 
 
 @dataclass(frozen=True)
 class BatchJob:
     images: Path
     out: Path
+    engine: str = "telea"
+    domain: str | None = None  # the engine's weight set, for engines with several
     masks: Path | None = None  # a folder (by stem) or one file for all
     face_region: str | None = None  # automatic face mask, added to the mask
     concat: bool = False  # original | mask | result side by side
@@ -83,11 +85,12 @@ def check_job(job: BatchJob) -> list[Path]:
     return files
 
 
-def face_mask(rgb: np.ndarray, region: str) -> tuple[np.ndarray, tuple[np.ndarray, ...], str]:
-    """The region of every face, the faces' landmarks (so face engines need not search again) and a description."""
+def face_mask(rgb: np.ndarray, region: str, cancel: CancelToken | None = None) -> tuple[np.ndarray, tuple[np.ndarray, ...], str]:
+    """The region of every face, the faces' landmarks (so face engines need not search again) and a description.
+    The search stops with :class:`Cancelled` when ``cancel`` is set."""
     from engines.faces.auto_mask import auto_face_mask, describe
 
-    mask, faces = auto_face_mask(rgb, region)
+    mask, faces = auto_face_mask(rgb, region, cancel=cancel)
     return mask, tuple(face.landmarks for face in faces), f"{region} region of {describe(faces)}"
 
 
@@ -97,15 +100,16 @@ def concat(image: np.ndarray, mask: np.ndarray, result: np.ndarray) -> np.ndarra
     return np.concatenate([image, mask_rgb, result], axis=1)
 
 
-def fill_file(engine: Engine, job: BatchJob, image_path: Path, mask_path: Path | None) -> str:
+def fill_file(fill: Fill, job: BatchJob, image_path: Path, mask_path: Path | None, cancel: CancelToken) -> str:
     loaded = load_image(image_path)
     shape = loaded.rgb.shape[:2]
     mask = load_mask(mask_path, shape) if mask_path else np.zeros(shape, bool)
     faces, note = None, ""
     if job.face_region:
-        face_region, faces, note = face_mask(loaded.rgb, job.face_region)
+        face_region, faces, note = face_mask(loaded.rgb, job.face_region, cancel)
         mask |= face_region
-    result = drive(inpaint(engine, InpaintRequest(loaded.rgb, mask, None, job.seed, job.device, 1, job.options, faces)))
+    request = InpaintRequest(loaded.rgb, mask, None, job.seed, job.device, 1, job.options, faces)
+    result = drive(fill(request, cancel))
     if job.paired:
         stem = image_path.stem
         save_image(job.out / "original" / image_path.name, loaded.rgb, loaded.meta)
@@ -119,8 +123,9 @@ def fill_file(engine: Engine, job: BatchJob, image_path: Path, mask_path: Path |
     return ". ".join(filter(None, [note, result.message]))
 
 
-def run_batch(engine: Engine, job: BatchJob, cancel: CancelToken | None = None) -> Work[BatchReport]:
-    """Fill every image of ``job.images``; yields one progress event per file; returns the report."""
+def run_batch(fill: Fill, job: BatchJob, cancel: CancelToken | None = None) -> Work[BatchReport]:
+    """Fill every image of ``job.images`` with ``fill``; yields one progress event per file; returns the report.
+    Cancel stops the file in progress too (its face search and its fill), and nothing is written for it."""
     cancel = cancel or CancelToken()
     files = check_job(job)
     find_mask = mask_finder(job.masks)
@@ -132,8 +137,11 @@ def run_batch(engine: Engine, job: BatchJob, cancel: CancelToken | None = None) 
             report.cancelled = True
             break
         try:
-            message = fill_file(engine, job, image_path, find_mask(image_path))
+            message = fill_file(fill, job, image_path, find_mask(image_path), cancel)
             report.done.append(image_path.name)
+        except Cancelled:
+            report.cancelled = True
+            break
         except InpaintError as error:
             message = str(error)
             report.failed.append((image_path.name, message))

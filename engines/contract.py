@@ -88,6 +88,7 @@ class EngineSpec:
     max_hole_pixels: int | None = None  # resolution None only: larger holes are filled at a reduced scale
     pad_multiple: int = 1
     multiple_results: bool = False
+    seeded: bool = False  # its results depend on the request's seed (the UI shows the seed only then)
     iterative: bool = False
     weights: tuple[str, ...] = ()  # file names under weights/<name>/
     options: tuple[Option, ...] = ()
@@ -217,11 +218,15 @@ class InpaintResult:
 
 @dataclass(frozen=True)
 class Progress:
+    """One step of long work. ``partial`` carries a finished piece of the result that is ready early (one
+    engine's output in a comparison), so callers never read results out of messages."""
+
     step: int
     total: int
     message: str
     preview: np.ndarray | None = None
     score: float | None = None
+    partial: Any = None
 
 
 class CancelToken:

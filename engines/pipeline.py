@@ -15,7 +15,6 @@ import numpy as np
 
 from engines.base import Crop, Engine
 from engines.contract import CancelToken, Candidate, EngineSpec, InpaintRequest, InpaintResult, Need, Progress, Work
-from engines.device import is_out_of_memory
 from engines.errors import InputError
 
 CLUSTER_GRID = 1024  # holes are clustered on a grid at most this many cells on a side
@@ -90,7 +89,10 @@ def _centred_span(lo: int, hi: int, side: int, limit: int) -> tuple[int, int]:
 
 
 def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None = None) -> Work[InpaintResult]:
-    """Fill ``request.mask`` in ``request.image`` with ``engine``; yields progress, returns the result."""
+    """Fill ``request.mask`` in ``request.image`` with ``engine``; yields progress, returns the result.
+
+    The mechanics only: which engine instance (device, domain) runs, falling back to the CPU when the GPU runs
+    out of memory, and ranking results are the fill service's policy (engines/service.py)."""
     cancel = cancel or CancelToken()
     spec = engine.spec
     options = spec.parse_options(request.options)
@@ -165,16 +167,7 @@ def _fill_region(engine, region, work_image, remaining, sketch, options, n_resul
         crop, size = _to_engine(known_image, unknown, None if sketch is None else sketch[y0:y1, x0:x1], engine.spec, n_results)
     else:
         crop, size = _to_face(work_image, remaining, sketch, region.face, engine.spec, n_results)
-    while True:
-        try:
-            work = engine.fill(crop, options, rng, cancel)
-            results = yield from _relay(work, label, region, size, work_image, unknown)
-            break
-        except Exception as error:
-            if not (is_out_of_memory(error) and engine.device != "cpu"):
-                raise
-            engine.to("cpu")
-            yield Progress(0, 1, "The GPU ran out of memory; continuing on the CPU.")
+    results = yield from _relay(engine.fill(crop, options, rng, cancel), label, region, size, work_image, unknown)
     _check_results(results, crop, engine.spec.name)
     return [_back(region, r, size, known_image, unknown) for r in results]
 

@@ -22,8 +22,10 @@ from engines.errors import EngineUnavailable
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
-_BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet", "engines.maskedface", "engines.crg", "engines.cfs",
-                    "engines.regionwise")
+# The one list of built-in engines: the modules that declare them, in the order the editor and CLI list them.
+# tests/engines/test_registry.py checks that every module under engines/ that registers an engine is here.
+BUILTIN_MODULES = ("engines.classical.telea", "engines.lskfnet", "engines.maskedface", "engines.crg", "engines.cfs",
+                   "engines.regionwise")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def registered(spec: EngineSpec, loader: str) -> Iterator[None]:
 def _load_builtins() -> None:
     global _builtins_loaded
     if not _builtins_loaded:
-        for module in _BUILTIN_MODULES:
+        for module in BUILTIN_MODULES:
             importlib.import_module(module)
         _builtins_loaded = True
 
@@ -69,7 +71,7 @@ def names() -> list[str]:
 
 def _builtin_rank(name: str) -> int:
     module = _entries[name].loader.split(":")[0]
-    return next((i for i, m in enumerate(_BUILTIN_MODULES) if module == m or module.startswith(m + ".")), len(_BUILTIN_MODULES))
+    return next((i for i, m in enumerate(BUILTIN_MODULES) if module == m or module.startswith(m + ".")), len(BUILTIN_MODULES))
 
 
 def spec(name: str) -> EngineSpec:
@@ -133,8 +135,45 @@ def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-def is_runnable(name: str) -> bool:
-    return weights_state(name) in (WeightsState.NOT_NEEDED, WeightsState.TRAINED)
+def is_runnable(name: str, domain: str | None = None) -> bool:
+    return weights_state(name, None, domain) in (WeightsState.NOT_NEEDED, WeightsState.TRAINED)
+
+
+def how_to_get_weights(name: str, domain: str | None = None) -> str:
+    """What a user does about an engine without trained weights, in one sentence."""
+    flag = f" --domain {domain}" if domain else ""
+    return (f"To get weights, train it in the editor's Training tab or with `main.py train {name}{flag} --data FOLDER "
+            f"--out runs/{name}`, then Install as weights (or `main.py export runs/{name} --engine {name}`); "
+            f"the README section \"Training on a GPU\" walks through it.")
+
+
+def require_runnable(name: str, domain: str | None = None) -> None:
+    """Refuse an unknown engine, or one without trained weights (saying how to get them), before any slow work."""
+    entry = spec(name)
+    chosen = _chosen_domain(entry, domain)
+    state = weights_state(name, None, chosen)
+    if state not in (WeightsState.NOT_NEEDED, WeightsState.TRAINED):
+        where = f" for {chosen}" if chosen else ""
+        raise EngineUnavailable(f"Engine {name!r} cannot run{where}: {state.value}. {how_to_get_weights(name, chosen)}")
+
+
+def _chosen_domain(entry: EngineSpec, domain: str | None) -> str | None:
+    """The domain an engine works in: the one asked for, else its first trained one, else its first; None without."""
+    if entry.domains:
+        return entry.domain(domain if domain is not None else next(iter(trained_domains(entry.name)), None)).name
+    if domain is not None:
+        raise EngineUnavailable(f"Engine {entry.name!r} has one set of weights; --domain does not apply to it.")
+    return None
+
+
+def engine_class(name: str) -> type[Engine]:
+    """The engine's class (its module imported on first use), checked against the registered spec."""
+    entry_spec = spec(name)
+    module_name, class_name = _entries[name].loader.split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if cls.spec != entry_spec:
+        raise ValueError(f"{_entries[name].loader} declares a different spec than the one registered")
+    return cls
 
 
 def create(name: str, device: str = "auto", *, allow_untrained: bool = False, weights_dir: Path | None = None,
@@ -143,22 +182,14 @@ def create(name: str, device: str = "auto", *, allow_untrained: bool = False, we
     being evaluated). Untrained engines are refused unless a test asks for random weights. An engine with
     domains works in ``domain`` (default: its first trained domain, else its first)."""
     entry_spec = spec(name)
-    chosen = None
-    if entry_spec.domains:
-        chosen = entry_spec.domain(domain if domain is not None else next(iter(trained_domains(name)), None)).name
-    elif domain is not None:
-        raise EngineUnavailable(f"Engine {name!r} has one set of weights; --domain does not apply to it.")
+    chosen = _chosen_domain(entry_spec, domain)
     if weights_dir is not None:
         missing = [f for f in entry_spec.weights if not (Path(weights_dir) / f).is_file()]
         if missing:
             raise EngineUnavailable(f"{weights_dir} lacks {', '.join(missing)} for engine {name!r}.")
-    elif not allow_untrained and weights_state(name, None, chosen) not in (WeightsState.NOT_NEEDED, WeightsState.TRAINED):
-        where = f" for {chosen}" if chosen else ""
-        raise EngineUnavailable(f"Engine {name!r} cannot run{where}: {weights_state(name, None, chosen).value}.")
-    module_name, class_name = _entries[name].loader.split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    if cls.spec != entry_spec:
-        raise ValueError(f"{_entries[name].loader} declares a different spec than the one registered")
+    elif not allow_untrained:
+        require_runnable(name, chosen)
+    cls = engine_class(name)
     folder = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR / name / (chosen or "")
     engine = cls(device=resolve_device(device) if cls.uses_device else "cpu", weights_dir=folder)
     if chosen is not None:

@@ -33,7 +33,7 @@ def test_engines_import_without_qt():
 
 def test_the_document_model_imports_without_qt():
     code = _IMPORT_ALL_WITH_QT_BLOCKED.replace(
-        "import engines\n", "import engines\nimport app.document, app.tools, app.session, app.autosave\n"
+        "import engines\n", "import engines\nimport app.document, app.tools, app.session, app.autosave, app.fill_session\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

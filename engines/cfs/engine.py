@@ -39,11 +39,6 @@ class CfsEngine(Engine):
         self.gs = bake_spectral_norm(load_network(SketchGenerator, folder / "sketch.safetensors")).to(device)
         self.gi = bake_spectral_norm(load_network(ImageGenerator, folder / "image.safetensors")).to(device)
 
-    def to(self, device: str) -> None:
-        super().to(device)
-        self.gs.to(device)
-        self.gi.to(device)
-
     def diagnostics(self, original: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         """For ``main.py eval``: G_s's binary accuracy in the hole against the sketch of the original (the paper's
         77 %), on the square image as given (eval images are aligned 128 px faces)."""

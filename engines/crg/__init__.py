@@ -18,6 +18,7 @@ SPEC = EngineSpec(
     resolution=128,
     pad_multiple=64,
     multiple_results=True,
+    seeded=True,
     iterative=True,
     weights=("encoder.safetensors", "generator.safetensors", "refiner.safetensors"),
     options=(

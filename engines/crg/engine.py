@@ -37,13 +37,6 @@ class CrgEngine(Engine):
         self.refiner = load_network(Refiner, folder / "refiner.safetensors").eval().to(device)
         self.scorer: QualityScorer | None = load_scorer(device=device)
 
-    def to(self, device: str) -> None:
-        super().to(device)
-        for model in (self.encoder, self.generator, self.refiner) + ((self.scorer.model,) if self.scorer else ()):
-            model.to(device)
-        if self.scorer is not None:
-            self.scorer.device = device
-
     def _score(self, image: torch.Tensor) -> float:
         return float(self.scorer.model(image))
 

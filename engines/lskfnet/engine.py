@@ -34,11 +34,6 @@ class LskfnetEngine(Engine):
         super().__init__(device, weights_dir)
         self.g1, self.g2 = load_generators(weights_dir or WEIGHTS_DIR / SPEC.name, device)
 
-    def to(self, device: str) -> None:
-        super().to(device)
-        self.g1.to(device)
-        self.g2.to(device)
-
     def fill(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator, cancel: CancelToken) -> Work[list[np.ndarray]]:
         device = self.device
         hole, image = mask_to_tensor(crop.mask, device), image_to_tensor(crop.image, device)

@@ -28,10 +28,6 @@ class MaskedFaceEngine(Engine):
             self.generator.load_state_dict(load_file(str(path)))
         self.generator.to(device).eval()
 
-    def to(self, device: str) -> None:
-        super().to(device)
-        self.generator.to(device)
-
     def fill_one(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
         image, hole = image_to_tensor(crop.image, self.device), mask_to_tensor(crop.mask, self.device)
         with torch.inference_mode():

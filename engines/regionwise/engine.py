@@ -29,11 +29,6 @@ class RegionwiseEngine(Engine):
         self.semantic = load_network(SemanticNet, folder / "semantic.safetensors").eval().to(device)
         self.perceiving = load_network(PerceivingNet, folder / "perceiving.safetensors").eval().to(device)
 
-    def to(self, device: str) -> None:
-        super().to(device)
-        self.semantic.to(device)
-        self.perceiving.to(device)
-
     def fill(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator, cancel: CancelToken) -> Work[list[np.ndarray]]:
         image, hole = image_to_tensor(crop.image, self.device), mask_to_tensor(crop.mask, self.device)
         with torch.inference_mode():

@@ -3,8 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import worker as worker_module
-
 
 class FakeDialogs:
     """Answers the editor's questions as a test tells it to, and records the errors it shows."""
@@ -41,11 +39,8 @@ class FakeDialogs:
 
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path, monkeypatch):
-    """Settings and autosave go to a temporary folder; engines are not cached across tests."""
+    """Settings and autosave go to a temporary folder (each window has its own fill service and engine cache)."""
     monkeypatch.setenv("INPAINT_STATE_DIR", str(tmp_path / "state"))
-    worker_module.forget_engines()
-    yield
-    worker_module.forget_engines()
 
 
 @pytest.fixture

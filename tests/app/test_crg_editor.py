@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from app import tools
-from app import worker as worker_module
 from app.document import Layer
 from engines import registry
 from tests.conftest import SAMPLES
@@ -38,9 +37,10 @@ def crg_window(window, monkeypatch, tmp_path):
     engine = _diffusing_crg()
     engine.generator = _SlowBlur()
     engine.scorer = _FakeScorer()
-    worker_module._engines["crg", "cpu", None] = engine
-    monkeypatch.setattr(registry, "is_runnable", lambda name: True)
-    monkeypatch.setattr("engines.crg.scorer.load_scorer", lambda: _PhotoScorer())
+    monkeypatch.setattr(registry, "is_runnable", lambda name, domain=None: True)
+    monkeypatch.setattr(registry, "require_runnable", lambda name, domain=None: None)
+    monkeypatch.setattr(registry, "create", lambda name, device, domain=None: engine)
+    monkeypatch.setattr(window.service, "scorer", lambda: _PhotoScorer())
     window.panel.reload()
     window.panel.select_engine("crg")
     window.panel.device.setCurrentText("cpu")
@@ -69,11 +69,11 @@ def test_cycles_arrive_in_the_strip_and_one_can_be_picked(qtbot, crg_window):
     qtbot.waitUntil(lambda: not window.panel.cancel_button.isEnabled(), timeout=5000)
     assert window.panel.cycles.count() == 7, "six cycles, then the refined result"
     assert window.panel.cycles.item(3).text() == "4. 1.000" and "refined" in window.panel.cycles.item(6).toolTip()
-    hole = window._hole
+    hole = window.fill.hole
     window.panel.cycles.itemClicked.emit(window.panel.cycles.item(0))
     assert window.document.history.undo[-1].label == "Pick cycle 1"
     assert np.array_equal(window.document.image[~hole], original[~hole])
-    assert np.array_equal(window.document.image[40:60, 25:75], window._cycles[0])
+    assert np.array_equal(window.document.image[40:60, 25:75], window.fill.cycles[0])
 
 
 def test_the_loop_can_be_cancelled_mid_way_and_the_mask_is_kept(qtbot, crg_window):
@@ -98,6 +98,6 @@ def test_more_results_join_the_gallery_ranked_by_score(qtbot, crg_window):
     window.panel.more_button.click()
     qtbot.waitUntil(window.worker.isFinished, timeout=20_000)
     qtbot.waitUntil(lambda: window.panel.gallery.count() == 4, timeout=5000)
-    scores = window._scores
+    scores = window.fill.scores
     assert scores == sorted(scores, reverse=True) and len(set(scores)) > 1
     assert window.panel.gallery.item(0).text().startswith("Result 1\nscore")

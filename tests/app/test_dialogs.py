@@ -65,9 +65,10 @@ def test_compare_two_engines_and_use_one(qtbot, window, photo_file):
         mean_item = next(dialog.results.item(i) for i in range(2) if "Test" in dialog.results.item(i).text())
         dialog.results.setCurrentItem(mean_item)
         dialog.use_button.click()
+    results = {c.name: c.image for c in dialog.compared}
     image = window.document.image
-    assert np.array_equal(image[~hole], pixels[~hole]) and np.array_equal(image[hole], dialog.images["test-mean"][hole])
-    assert not np.array_equal(image[hole], dialog.images["telea"][hole])
+    assert np.array_equal(image[~hole], pixels[~hole]) and np.array_equal(image[hole], results["test-mean"][hole])
+    assert not np.array_equal(image[hole], results["telea"][hole])
     assert window.document.history.undo[-1].label == "Inpaint (test-mean, compared)" and not window.document.mask.any()
 
 

@@ -1,4 +1,5 @@
-"""Engine work in a QThread: it finishes, it can be cancelled, failures become one sentence."""
+"""Engine work in a QThread (app/worker.py drives the fill service's generators): it finishes, it can be cancelled,
+failures become one sentence."""
 from __future__ import annotations
 
 import time
@@ -6,10 +7,11 @@ import time
 import numpy as np
 import pytest
 
-from app.worker import inpaint_worker
+from app.worker import WorkWorker
 from engines import registry
 from engines.base import Engine
 from engines.contract import EngineSpec, InpaintRequest, Need, Progress
+from engines.service import FillService
 
 SLOW_SPEC = EngineSpec("test-slow", "Test: slow", "cycles until cancelled", frozenset({Need.MASK}), None, iterative=True)
 BROKEN_SPEC = EngineSpec("test-broken", "Test: broken", "raises", frozenset({Need.MASK}), None)
@@ -31,6 +33,11 @@ class BrokenEngine(Engine):
 
     def fill_one(self, crop, options, rng):
         raise ZeroDivisionError("boom")
+
+
+def inpaint_worker(name: str, request: InpaintRequest) -> WorkWorker:
+    service = FillService()
+    return WorkWorker(lambda token: service.fill(name, request, cancel=token))
 
 
 def _request() -> InpaintRequest:

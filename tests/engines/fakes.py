@@ -14,6 +14,7 @@ MEAN_SPEC = EngineSpec(
     resolution=64,
     pad_multiple=8,
     multiple_results=True,
+    seeded=True,
 )
 
 ITERATIVE_SPEC = EngineSpec(
@@ -52,15 +53,39 @@ class IterativeEngine(Engine):
         return [out]
 
 
-class OutOfMemoryOnCuda(MeanEngine):
+class WrongShape(MeanEngine):
+    def fill_one(self, crop: Crop, options, rng) -> np.ndarray:
+        return np.zeros((3, 3, 3), np.uint8)
+
+
+FACE_SPEC = EngineSpec(
+    name="test-face",
+    title="Test: mean colour on aligned faces",
+    description="MeanEngine through face alignment, so its results are scored and ranked like a face engine's.",
+    needs=frozenset({Need.MASK, Need.CONTEXT, Need.FACE}),
+    resolution=64,
+    multiple_results=True,
+    seeded=True,
+)
+
+
+class FaceMeanEngine(MeanEngine):
+    spec = FACE_SPEC
+
+
+class DeviceMeanEngine(MeanEngine):
+    """A MeanEngine that takes a device like learned engines do, and runs out of GPU memory on any device but the CPU."""
+
+    uses_device = True
+    created: list[str] = []
+
+    def __init__(self, device: str = "cpu", weights_dir=None) -> None:
+        super().__init__(device, weights_dir)
+        DeviceMeanEngine.created.append(device)
+
     def fill_one(self, crop: Crop, options, rng) -> np.ndarray:
         if self.device != "cpu":
             import torch
 
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (test)")
         return super().fill_one(crop, options, rng)
-
-
-class WrongShape(MeanEngine):
-    def fill_one(self, crop: Crop, options, rng) -> np.ndarray:
-        return np.zeros((3, 3, 3), np.uint8)

@@ -49,11 +49,15 @@ def test_fills_only_the_hole_and_leaves_inputs_alone(engine, photo):
     assert out.flags.writeable
 
 
-def test_same_seed_same_result(engine, photo):
+def test_same_seed_same_result_and_the_seed_matters_only_where_the_spec_says(engine, photo):
+    """The editor shows the seed only for engines whose spec is ``seeded``: for the others it must change nothing."""
     mask, _ = _inputs(photo)
     first = drive(inpaint(engine, InpaintRequest(photo, mask, seed=3))).image
     second = drive(inpaint(engine, InpaintRequest(photo, mask, seed=3))).image
     assert np.array_equal(first, second)
+    if not engine.spec.seeded:
+        other = drive(inpaint(engine, InpaintRequest(photo, mask, seed=4))).image
+        assert np.array_equal(first, other), f"{engine.spec.name} uses the seed but its spec does not say seeded"
 
 
 def test_empty_mask_returns_the_input_and_says_so(engine, photo):

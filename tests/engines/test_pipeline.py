@@ -1,4 +1,4 @@
-"""The any-size pipeline: regions, context boxes, resizing, padding, seams, progress, OOM fallback."""
+"""The any-size pipeline: regions, context boxes, resizing, padding, seams, progress (the OOM policy: test_service.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -106,19 +106,6 @@ def test_engine_previews_come_back_as_whole_images_with_scores(photo):
     assert np.array_equal(previews[0].preview[~mask], photo[~mask])
     assert "cycle 3" in previews[-1].message
     assert np.abs(result.image[40, 40].astype(int) - 180).max() <= 3
-
-
-def test_cuda_out_of_memory_falls_back_to_cpu(photo):
-    pytest.importorskip("torch")
-    mask = square_mask(photo.shape[:2], 30, 30, 20)
-    with registry.registered(fakes.MEAN_SPEC, "tests.engines.fakes:OutOfMemoryOnCuda"):
-        engine = registry.create("test-mean")
-        engine.device = "cuda"
-        events = []
-        out = drive(inpaint(engine, InpaintRequest(photo, mask)), events.append).image
-    assert engine.device == "cpu"
-    assert any("out of memory" in e.message for e in events)
-    assert np.array_equal(out[~mask], photo[~mask])
 
 
 def test_an_engine_returning_the_wrong_shape_is_caught(photo):

@@ -48,3 +48,16 @@ def test_a_class_must_match_the_spec_it_was_registered_with():
     with registry.registered(LEARNED, "tests.engines.fakes:MeanEngine"):
         with pytest.raises(ValueError, match="different spec"):
             registry.create("test-learned", allow_untrained=True)
+
+
+def test_every_engine_module_is_in_the_one_builtin_list():
+    """An engine declared under engines/ but missing from registry.BUILTIN_MODULES would never be listed."""
+    import re
+    from pathlib import Path
+
+    root = Path(registry.__file__).parent
+    declaring = sorted(
+        ".".join(("engines", *path.relative_to(root).with_suffix("").parts)).removesuffix(".__init__")
+        for path in root.rglob("*.py") if re.search(r"^(registry\.)?register\(", path.read_text(), re.MULTILINE)
+    )
+    assert declaring == sorted(registry.BUILTIN_MODULES)
