@@ -6,11 +6,15 @@ perceptual(G(E(x)), x) + LATENT * |E(G(z)) - z|^2 (G(z) detached there, so the l
 The reconstruction terms also train G, so faces it has not sampled itself stay in its range: that is what the
 inpainting loop needs. Adam (beta1 0, beta2 0.9), lr from the config.
 
-"refine" (the last quarter): the U-Net on coarse results made on the fly by COARSE_CYCLES cycles of the frozen
-G(E(.)) from a mean or noise fill; loss L1(U, x) + K_STYLE * (style(U) + style(I_comp)), I_comp = the coarse
-result's known pixels with the U-Net's hole, K_STYLE = 150 (paper eq. 4-7); Adam at twice the lr (the paper:
-2e-4). Style uses the VGG levels the shared weights have (relu1_1, relu2_1, relu3_1: before pool1 and after
-pool1 and pool2); the paper's pool3 level is beyond them.
+"refine" (the last quarter): the U-Net on coarse results made on the fly by the frozen G(E(.)) from a mean or
+noise fill, for a number of unscored cycles drawn per step from COARSE_CYCLES (3 to 10). At inference the refiner
+gets the best of at least 10 scored cycles (the 10th without a scorer) and the paper trains it on converged
+results; 3 to 10 unscored cycles come closer to that than a fixed 3 for about 1.4 x the refine step's time.
+Loss L1(U, x) + K_STYLE * (style(U) + style(I_comp)), I_comp = the coarse result's known pixels with the U-Net's
+hole, K_STYLE = 150 (paper eq. 4-7). Each style term sums over its levels
+as eq. 6-7 do (a mean over them had made k effectively 50); the levels are pool1, pool2 and, for the paper's
+pool3, relu3_1, the deepest level the shared VGG weights reach. Adam at twice the lr (the paper: 2e-4).
+Paper against code: docs/papers/crg.md.
 """
 from __future__ import annotations
 
@@ -26,13 +30,13 @@ from engines.crg.networks import Z_DIM, Discriminator, Encoder, Generator, Refin
 from engines.data.bank import Bank, batch_generator, draw_batch, face_bank
 from engines.losses.adversarial import GanKind, discriminator_loss, generator_loss
 from engines.losses.pixel import l1_loss
-from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
+from engines.losses.vgg import LayerReduction, VggFeatures, perceptual_loss, style_loss
 from engines.nn.images import composite
 from engines.training.config import TrainConfig
 
 ADV, REC_L1, REC_PERCEPTUAL, LATENT = 1.0, 10.0, 1.0, 1.0
 K_STYLE = 150.0
-COARSE_CYCLES = 3
+COARSE_CYCLES = (3, 10)  # unscored cycles before the refiner, drawn per step; 10 = the engine's min_cycles
 GAN_SHARE = 0.75
 REFINER_LR_RATIO = 2.0
 
@@ -85,7 +89,7 @@ class CrgTrainer:
             adv = generator_loss(GanKind.HINGE, d(fake).float())
             reconstruction = g(e(image)).float()
             rec_l1 = l1_loss(reconstruction, image)
-            rec_perceptual = perceptual_loss(self.vgg(reconstruction), self.vgg(image))
+            rec_perceptual = perceptual_loss(self.vgg(reconstruction), self.vgg(image), LayerReduction.MEAN)
             latent = nn.functional.mse_loss(e(fake.detach()).float(), z)
             loss = ADV * adv + REC_L1 * rec_l1 + REC_PERCEPTUAL * rec_perceptual + LATENT * latent
         self._step(("generator", "encoder"), loss)
@@ -93,34 +97,40 @@ class CrgTrainer:
                 "gen_latent": latent.item()}
 
     @torch.no_grad()
-    def coarse(self, image: torch.Tensor, hole: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """COARSE_CYCLES cycles of the current G(E(.)) from a mean fill (even rows) or noise (odd rows)."""
+    def coarse(self, image: torch.Tensor, hole: torch.Tensor, generator: torch.Generator, cycles: int) -> torch.Tensor:
+        """``cycles`` cycles of the current G(E(.)) from a mean fill (even rows) or noise (odd rows)."""
         g, e = (getattr(self.models[n], "module", self.models[n]) for n in ("generator", "encoder"))
         g.eval()
         e.eval()
         mean = initial_fill(image, hole, InitialFill.MEAN, None, generator)
         noise = initial_fill(image, hole, InitialFill.NOISE, None, generator)
         odd = (torch.arange(len(image), device=image.device) % 2 == 1).view(-1, 1, 1, 1)
-        cycles = run_cycles(lambda x: g(e(x)), None, image, hole, torch.where(odd, noise, mean), COARSE_CYCLES,
-                            COARSE_CYCLES, CancelToken())
-        return drive(cycles).image
+        loop = run_cycles(lambda x: g(e(x)), None, image, hole, torch.where(odd, noise, mean), cycles, cycles, CancelToken())
+        return drive(loop).image
 
     def _refine_step(self, batch, step: int) -> dict[str, float]:
         refiner = self.models["refiner"]
         refiner.train()
         image, hole = batch["image"], batch["mask"]
-        coarse = self.coarse(image, hole, batch_generator(self.config.seed + 3, step))
+        generator = batch_generator(self.config.seed + 3, step)
+        cycles = int(torch.randint(COARSE_CYCLES[0], COARSE_CYCLES[1] + 1, (1,), generator=generator))
+        coarse = self.coarse(image, hole, generator, cycles)
         with self.autocast():
             refined = refiner(coarse, hole).float()
             combined = composite(refined, coarse, hole)
-            l1 = l1_loss(refined, image)
-            target = self.vgg(image)
-            style = style_loss(self.vgg(refined), target) + style_loss(self.vgg(combined), target)
-            loss = l1 + K_STYLE * style
+            loss, l1, style = self.refine_loss(refined, combined, image)
         self._step(("refiner",), loss)
         return {"gen_refine_l1": l1.item(), "gen_refine_style": style.item(),
                 "gen_refine_hole_l1": l1_loss(combined.detach(), image, hole).item(),
                 "gen_coarse_hole_l1": l1_loss(coarse, image, hole).item()}
+
+    def refine_loss(self, refined: torch.Tensor, combined: torch.Tensor, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Eq. 4-7: (L_joint, L_recons, L_style_Unet + L_style_comp). Each style term sums its levels (pool1, pool2
+        and relu3_1 for pool3)."""
+        l1 = l1_loss(refined, image)
+        target = self.vgg.pooled(image)
+        style = sum(style_loss(self.vgg.pooled(x), target, LayerReduction.SUM) for x in (refined, combined))
+        return l1 + K_STYLE * style, l1, style
 
     @torch.no_grad()
     def sample(self, batch: dict[str, torch.Tensor], rows: int = 4) -> np.ndarray:
@@ -128,7 +138,7 @@ class CrgTrainer:
         g, e, refiner = (getattr(self.models[n], "module", self.models[n]) for n in ("generator", "encoder", "refiner"))
         refiner.eval()
         image, hole, z = batch["image"][:rows].float(), batch["mask"][:rows].float(), batch["z"][:rows].float()
-        coarse = self.coarse(image, hole, torch.Generator().manual_seed(0))
+        coarse = self.coarse(image, hole, torch.Generator().manual_seed(0), COARSE_CYCLES[1])
         columns = [image, g(e(image)), g(z), initial_fill(image, hole, InitialFill.MEAN, None, torch.Generator()), coarse,
                    composite(refiner(coarse, hole), coarse, hole)]
         grid = torch.cat([torch.cat(list(column), dim=1) for column in columns], dim=2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from enum import StrEnum
 from pathlib import Path
 
 import torch
@@ -120,28 +121,49 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
-def perceptual_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor]) -> torch.Tensor:
-    return sum(nn.functional.l1_loss(p, t.detach()) for p, t in zip(pred_features, target_features)) / len(pred_features)
+class LayerReduction(StrEnum):
+    """How a loss combines its VGG levels: the papers differ, so every caller names the one its paper writes."""
+
+    SUM = "sum"  # sum_j (LSK-FNet eq. 7's perceptual loss, CRG eq. 6-7's style loss)
+    MEAN = "mean"  # E_j, the mean over levels (LSK-FNet eq. 8's style loss)
 
 
-def style_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor]) -> torch.Tensor:
-    return sum(nn.functional.l1_loss(gram(p), gram(t.detach())) for p, t in zip(pred_features, target_features)) / len(pred_features)
+def _over_layers(per_layer: list[torch.Tensor], reduction: LayerReduction) -> torch.Tensor:
+    total = sum(per_layer)
+    return total if LayerReduction(reduction) is LayerReduction.SUM else total / len(per_layer)
+
+
+def perceptual_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor],
+                    reduction: LayerReduction) -> torch.Tensor:
+    """Per level j, the mean |phi_j(pred) - phi_j(target)| (the 1/N_j ||.||_1 of the papers); summed or averaged
+    over the levels as ``reduction`` says."""
+    return _over_layers([nn.functional.l1_loss(p, t.detach()) for p, t in zip(pred_features, target_features)], reduction)
+
+
+def style_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor], reduction: LayerReduction) -> torch.Tensor:
+    """Per level j, 1/C_j^2 ||G_j(pred) - G_j(target)||_1 with G_j normalised by C_j H_j W_j (the mean over the
+    C_j x C_j entries; CRG eq. 6, LSK-FNet eq. 8); batch mean; summed or averaged over levels per ``reduction``."""
+    return _over_layers([nn.functional.l1_loss(gram(p), gram(t.detach())) for p, t in zip(pred_features, target_features)],
+                        reduction)
 
 
 def correlation_loss(pred_pool2: torch.Tensor, target_pool2: torch.Tensor) -> torch.Tensor:
     """Region-wise GAN eq. (3)-(4): f_ij = psi_i . psi_j, the n x n Gram matrix over the n = h*w positions of the
-    pool2 features, compared by L1 summed over (i, j), with the position normalisation sigma = 1/n (the paper
-    leaves sigma open; with it and lambda_1 = 1e-5 the term is of the order of the L1 loss); batch mean.
-    Memory grows with n^2: the 4096 positions of a 256 px image make a 64 MiB matrix per image."""
+    pool2 features (c channels), compared by L1 summed over (i, j); batch mean. The paper leaves the position
+    normalisation sigma open; here sigma = 1 / (n c). The authors' released code divides by c^2 and sums its
+    reconstruction term over the pixels, so there the correlation grows like n against the reconstruction; with
+    sigma = 1 / (n c) and our per-pixel-mean L1 it grows the same way, and lambda_1 = 1e-5 puts it at 0.15 x the
+    reconstruction term at 128 px and 0.8 x at 256 px for a mean-colour fill (docs/papers/regionwise.md; sigma = 1/n
+    had made it 19 x and 98 x, swamping everything else). Memory grows with n^2: 64 MiB per image at 256 px."""
     n, c, h, w = pred_pool2.shape
     flat_pred = pred_pool2.reshape(n, c, h * w)
     flat_target = target_pool2.detach().reshape(n, c, h * w)
     pred = flat_pred.transpose(1, 2) @ flat_pred
     target = flat_target.transpose(1, 2) @ flat_target
-    return (pred - target).abs().sum(dim=(1, 2)).mean() / (h * w)
+    return (pred - target).abs().sum(dim=(1, 2)).mean() / (h * w * c)
 
 
 def style_sum_loss(pred_features: list[torch.Tensor], target_features: list[torch.Tensor]) -> torch.Tensor:
     """Region-wise GAN eq. (5): sum over layers p of the L1 distance, summed over the C_p x C_p entries, between
-    Gram matrices normalised by C_p H_p W_p (delta_p); batch mean."""
+    Gram matrices normalised by C_p H_p W_p (delta_p; as the authors' released code does); batch mean."""
     return sum((gram(p) - gram(t.detach())).abs().sum(dim=(1, 2)).mean() for p, t in zip(pred_features, target_features))

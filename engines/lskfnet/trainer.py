@@ -16,7 +16,7 @@ from torch import nn
 from engines.data.bank import draw_batch, face_bank
 from engines.losses.adversarial import GanKind, discriminator_loss, generator_loss
 from engines.losses.pixel import l1_loss
-from engines.losses.vgg import VggFeatures, perceptual_loss, style_loss
+from engines.losses.vgg import LayerReduction, VggFeatures, perceptual_loss, style_loss
 from engines.lskfnet.networks import EdgeGenerator, ImageGenerator
 from engines.nn.blocks import PatchDiscriminator
 from engines.nn.images import composite
@@ -96,8 +96,8 @@ class LskfnetTrainer:
             adv = generator_loss(self.gan, fake_logits.float())
             l1 = l1_loss(output.float(), image) / mask.mean().clamp_min(1e-3)
             out_features, real_features = self.vgg(output.float()), self.vgg(image)
-            perceptual = perceptual_loss(out_features, real_features)
-            style = style_loss(out_features, real_features)
+            perceptual = perceptual_loss(out_features, real_features, LayerReduction.SUM)  # eq. 7: sum over levels
+            style = style_loss(out_features, real_features, LayerReduction.MEAN)  # eq. 8: E_j, the mean over levels
             loss = IMAGE_L1 * l1 + IMAGE_ADV * adv + IMAGE_PERCEPTUAL * perceptual + IMAGE_STYLE * style
         step_optimizer(self.optimizers["g2"], loss)
         hole_l1 = l1_loss(output.detach().float(), image, mask)

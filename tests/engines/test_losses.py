@@ -9,7 +9,7 @@ from safetensors.torch import save_file
 
 from engines.losses.adversarial import GanKind, discriminator_loss, feature_matching_loss, generator_loss
 from engines.losses.pixel import l1_loss, total_variation
-from engines.losses.vgg import SHARED_FILE, VggFeatures, gram, perceptual_loss, style_loss
+from engines.losses.vgg import SHARED_FILE, LayerReduction, VggFeatures, gram, perceptual_loss, style_loss
 
 
 def test_adversarial_losses_hand_computed():
@@ -65,9 +65,23 @@ def test_random_vgg_says_so_and_gives_three_levels(random_vgg):
 def test_perceptual_and_style_are_zero_for_identical_images_and_positive_otherwise(random_vgg):
     x = torch.rand(1, 3, 16, 16)
     same = random_vgg(x)
-    assert perceptual_loss(same, same).item() == 0 and style_loss(same, same).item() == 0
-    other = random_vgg(torch.rand(1, 3, 16, 16))
-    assert perceptual_loss(other, same).item() > 0 and style_loss(other, same).item() > 0
+    for reduction in LayerReduction:
+        assert perceptual_loss(same, same, reduction).item() == 0 and style_loss(same, same, reduction).item() == 0
+        other = random_vgg(torch.rand(1, 3, 16, 16))
+        assert perceptual_loss(other, same, reduction).item() > 0 and style_loss(other, same, reduction).item() > 0
+
+
+def test_perceptual_and_style_sum_or_average_their_levels_by_hand():
+    """Level A: features (1, 2 | 3, 4) against zeros: mean |.| = 2.5; Gram [[5, 11], [11, 25]] / 4, mean entry 3.25.
+    Level B: ones (1 x 1 x 2 x 2) against zeros: mean |.| = 1; Gram 4 / 4 = 1. A sum (CRG eq. 6, LSK-FNet eq. 7)
+    adds the two levels; a mean (LSK-FNet eq. 8) is half that."""
+    pred = [torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]]), torch.ones(1, 1, 2, 2)]
+    target = [torch.zeros_like(f) for f in pred]
+    assert perceptual_loss(pred, target, LayerReduction.SUM).item() == pytest.approx(3.5)
+    assert perceptual_loss(pred, target, LayerReduction.MEAN).item() == pytest.approx(1.75)
+    assert style_loss(pred, target, LayerReduction.SUM).item() == pytest.approx(4.25)
+    assert style_loss(pred, target, LayerReduction.MEAN).item() == pytest.approx(2.125)
+    assert style_loss(pred, target, "sum").item() == pytest.approx(4.25), "the string value works too"
 
 
 def test_torchvision_layout_loads_with_imagenet_normalisation(tmp_path, random_vgg):

@@ -104,11 +104,11 @@ def test_the_mask_follows_the_feature_size():
 def test_correlation_loss_by_hand():
     a = torch.tensor([[[[1.0, 0.0]], [[0.0, 2.0]]]])  # c = 2, n = 2 positions: psi_1 = (1, 0), psi_2 = (0, 2)
     b = torch.zeros_like(a)
-    # f(a) = [[1, 0], [0, 4]], f(b) = 0: sum |diff| = 5, sigma = 1 / n = 1/2
-    assert correlation_loss(a, b).item() == pytest.approx(2.5)
+    # f(a) = [[1, 0], [0, 4]], f(b) = 0: sum |diff| = 5, sigma = 1 / (n c) = 1/4
+    assert correlation_loss(a, b).item() == pytest.approx(1.25)
     assert correlation_loss(a, a).item() == 0
     swapped = a.flip(-1)  # the same features at swapped positions: the n x n matrix sees the difference
-    assert correlation_loss(swapped, a).item() == pytest.approx((3 + 3) / 2)  # [[4, 0], [0, 1]] against [[1, 0], [0, 4]]
+    assert correlation_loss(swapped, a).item() == pytest.approx((3 + 3) / 4)  # [[4, 0], [0, 1]] against [[1, 0], [0, 4]]
 
 
 def test_correlation_loss_grows_with_damage_and_has_gradients():
