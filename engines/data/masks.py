@@ -1,5 +1,5 @@
 """Hole masks for training: a folder of PNG masks (white = hole; ``index.csv`` hole ratios when present) mixed
-with generated free-form strokes; and the hole-ratio bins the papers report (10-20, ..., 40-50 %)."""
+with generated free-form strokes, random rectangles; and the hole-ratio bins the papers report (10-20, ..., 40-50 %)."""
 from __future__ import annotations
 
 import csv
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 BINS = ((0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5))
 
@@ -35,6 +36,21 @@ def free_form_mask(size: int, rng: np.random.Generator, max_strokes: int = 6) ->
             cv2.circle(mask, (nx, ny), width // 2, 1, -1)
             x, y = nx, ny
     return mask.astype(bool)
+
+
+def rectangle_masks(count: int, size: int, generator: torch.Generator, smallest: float = 0.125,
+                    largest: float = 0.5) -> torch.Tensor:
+    """``count`` axis-aligned rectangular holes, count x 1 x size x size float (1 = hole), drawn on the generator's
+    device: each side uniform in [smallest, largest] x size, placed uniformly inside the square."""
+    device = generator.device
+    low, high = max(1, round(smallest * size)), max(1, round(largest * size))
+    sides = torch.randint(low, high + 1, (2, count), generator=generator, device=device)  # heights, widths
+    tops = (torch.rand(count, generator=generator, device=device) * (size - sides[0] + 1)).long()
+    lefts = (torch.rand(count, generator=generator, device=device) * (size - sides[1] + 1)).long()
+    grid = torch.arange(size, device=device)
+    rows = (grid[None] >= tops[:, None]) & (grid[None] < (tops + sides[0])[:, None])  # count x size
+    cols = (grid[None] >= lefts[:, None]) & (grid[None] < (lefts + sides[1])[:, None])
+    return (rows[:, :, None] & cols[:, None, :]).unsqueeze(1).float()
 
 
 def mask_index(folder: Path) -> list[tuple[Path, float | None]]:
