@@ -105,7 +105,8 @@ class ImageGenerator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """N x C x H x W -> (N x 1 x H/8 x W/8 logits, activations)."""
+    """N x C x H x W -> (N x 1 x H/8 x W/8 logits, every layer's output with the logits last: eq. 13 sums its
+    feature matching over all L layers)."""
 
     def __init__(self, in_channels: int, base: int = 64) -> None:
         super().__init__()
@@ -125,4 +126,5 @@ class Discriminator(nn.Module):
         for layer in self.layers:
             x = _act(layer(x))
             features.append(x)
-        return self.head(x), features
+        logits = self.head(x)
+        return logits, features + [logits]

@@ -39,7 +39,8 @@ def generator_loss(kind: GanKind, fake_logits: torch.Tensor) -> torch.Tensor:
 
 
 def feature_matching_loss(real_features: list[torch.Tensor], fake_features: list[torch.Tensor]) -> torch.Tensor:
-    """Mean L1 between the discriminator's activations on real and fake inputs, averaged over layers."""
+    """LSK-FNet eq. 3 and CFS eq. 13: sum over the discriminator's layers i = 1..L of 1/N_i ||D_i(real) - D_i(fake)||_1
+    (the mean |.| per layer, summed over layers, as EdgeConnect's code does)."""
     if len(real_features) != len(fake_features) or not real_features:
         raise ValueError("feature lists must be non-empty and of equal length")
-    return sum(nn.functional.l1_loss(f, r.detach()) for r, f in zip(real_features, fake_features)) / len(real_features)
+    return sum(nn.functional.l1_loss(f, r.detach()) for r, f in zip(real_features, fake_features))

@@ -1,9 +1,10 @@
 """LSK-FNet training: the edge model, then the image model on ground-truth edges, then both jointly (the image
 model fed the edge model's predictions). The three phases split the run's steps in thirds.
 
-Loss weights from the paper: edges adv 1 + feature matching 10; image L1 1 + adv 0.1 + perceptual 0.1 +
-style 250. Adam with beta1 = 0, beta2 = 0.9; discriminators at a tenth of the generators' learning rate (as in
-EdgeConnect, whose training recipe the paper follows).
+Loss weights from the paper (section 4): edges adv 1 + feature matching 10 (eq. 4; summed over D1's layers as
+eq. 3 writes it); image L1 1 + adv 0.1 + perceptual 0.1 (summed over the VGG levels, eq. 7) + style 250 (the mean
+over the levels, eq. 8's E_j). Adam with beta1 = 0, beta2 = 0.9; discriminators at a tenth of the generators'
+learning rate (as in EdgeConnect, whose training recipe the paper follows). Paper against code: docs/papers/lskfnet.md.
 """
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ class GatedResBlock(nn.Module):
 class PatchDiscriminator(nn.Module):
     """70x70 PatchGAN (pix2pix) with spectral norm: N x C x H x W -> (N x 1 x H/8-ish x W/8-ish logits, features).
 
-    The intermediate activations are returned for the feature-matching loss.
+    The features for the feature-matching loss are every layer's output, the logits last (LSK-FNet eq. 3 sums
+    i = 1..L, "L the final convolution layer", as EdgeConnect's code does).
     """
 
     def __init__(self, in_channels: int, base: int = 64, spectral: bool = True) -> None:
@@ -53,4 +54,5 @@ class PatchDiscriminator(nn.Module):
         for layer in self.layers:
             x = layer(x)
             features.append(x)
-        return self.head(x), features
+        logits = self.head(x)
+        return logits, features + [logits]

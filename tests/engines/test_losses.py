@@ -28,7 +28,7 @@ def test_adversarial_losses_hand_computed():
 def test_feature_matching():
     a = [torch.zeros(1, 2, 2, 2), torch.ones(1, 1, 2, 2)]
     b = [torch.ones(1, 2, 2, 2), torch.ones(1, 1, 2, 2)]
-    assert feature_matching_loss(a, b).item() == pytest.approx(0.5)
+    assert feature_matching_loss(a, b).item() == pytest.approx(1.0), "summed over layers (eq. 3, eq. 13): 1 + 0"
     with pytest.raises(ValueError):
         feature_matching_loss(a, b[:1])
 

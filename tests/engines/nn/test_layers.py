@@ -24,7 +24,7 @@ def test_shapes(batch):
     assert GatedResBlock(4, dilation=2)(x).shape == x.shape
     assert GatedResBlock(4, region_norm=True)(x).shape == x.shape
     logits, features = PatchDiscriminator(4, base=8)(torch.rand(batch, 4, 64, 64))
-    assert logits.shape == (batch, 1, 6, 6) and len(features) == 4
+    assert logits.shape == (batch, 1, 6, 6) and len(features) == 5 and features[-1] is logits
 
 
 def test_wrong_shapes_are_clear_errors():
