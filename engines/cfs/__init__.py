@@ -1,5 +1,5 @@
 """CFS: sketch-guided two-stage inpainting (partial-conv sketch generator, CFS-block image generator).
-Paper: ../shared/papers/cfs_sketch_guided_inpainting.txt."""
+Paper: ../shared/papers/cfs_sketch_guided_inpainting.txt; paper against code: docs/papers/cfs.md."""
 from engines.contract import EngineSpec, Need
 from engines.registry import register
 

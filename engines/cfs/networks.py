@@ -6,9 +6,10 @@
 - ImageGenerator G_i: CFS blocks (engines/nn/cfs_block.py) in the same layout with 8 dilated residual blocks.
   In: damaged image (3) + composited sketch (1) + mask (1). Out: RGB in [0, 1].
 - Discriminator: 3 stride-2 convolutions, then two 'same' convolutions that widen and then reduce to 1 channel;
-  spectral norm, Leaky ReLU 0.2, no batch norm (the paper: it hurts colour coherence). Returns logits and the
-  activations for feature matching.
+  spectral norm, Leaky ReLU 0.2, no batch norm (the paper: it hurts colour coherence). Returns logits and every
+  layer's output for feature matching.
 Spectral norm in every generator and discriminator convolution, no batch norm anywhere, Leaky ReLU 0.2.
+Paper against code: docs/papers/cfs.md.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class SketchGenerator(nn.Module):
         self.middle = nn.ModuleList(_PartialResBlock(widths[-1], 2) for _ in range(blocks))
         ups = widths[::-1][1:] + (base // 2,)
         self.up = nn.ModuleList(PartialConv2d(cin, cout, 3, spectral=True) for cin, cout in zip(widths[::-1], ups))
-        self.out = PartialConv2d(ups[-1], 1, 3)
+        self.out = PartialConv2d(ups[-1], 1, 3, spectral=True)  # the paper: spectral norm throughout the generators
 
     def forward(self, grey: torch.Tensor, sketch: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         check_image_batch(grey, "grey", 1)

@@ -1,5 +1,6 @@
 """CRG (cyclic reverse generator): iterative face inpainting with an encoder-generator pair, a quality
-discriminator that scores every cycle, and a U-Net refiner. Paper: ../shared/papers/crg_iterative_face_inpainting.txt."""
+discriminator that scores every cycle, and a U-Net refiner. Paper: ../shared/papers/crg_iterative_face_inpainting.txt;
+paper against code: docs/papers/crg.md."""
 from pathlib import Path
 
 from engines import registry

@@ -9,7 +9,7 @@ inpainting loop needs. Adam (beta1 0, beta2 0.9), lr from the config.
 "refine" (the last quarter): the U-Net on coarse results made on the fly by the frozen G(E(.)) from a mean or
 noise fill, for a number of unscored cycles drawn per step from COARSE_CYCLES (3 to 10). At inference the refiner
 gets the best of at least 10 scored cycles (the 10th without a scorer) and the paper trains it on converged
-results; 3 to 10 unscored cycles come closer to that than a fixed 3 for about 1.4 x the refine step's time.
+results; 3 to 10 unscored cycles come closer to that than a fixed 3, for 1.2-1.3 x the refine step's time (CPU).
 Loss L1(U, x) + K_STYLE * (style(U) + style(I_comp)), I_comp = the coarse result's known pixels with the U-Net's
 hole, K_STYLE = 150 (paper eq. 4-7). Each style term sums over its levels
 as eq. 6-7 do (a mean over them had made k effectively 50); the levels are pool1, pool2 and, for the paper's

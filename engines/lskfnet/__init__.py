@@ -1,4 +1,5 @@
-"""LSK-FNet: edge-guided face inpainting with gated convolution and region normalization."""
+"""LSK-FNet: edge-guided face inpainting with gated convolution and region normalization.
+Paper: ../shared/papers/lskfnet_edge_guided_face_inpainting.txt; paper against code: docs/papers/lskfnet.md."""
 from engines.contract import EngineSpec, Need, Option, OptionKind
 from engines.registry import register
 

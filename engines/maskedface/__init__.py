@@ -1,4 +1,5 @@
-"""Masked-face U-Net GAN with multi-scale mixed-attention residual modules: takes worn face masks off."""
+"""Masked-face U-Net GAN with multi-scale mixed-attention residual modules: takes worn face masks off.
+Paper: ../shared/papers/maskedface_unet_mmrm_gan.txt; paper against code: docs/papers/maskedface.md."""
 from engines.contract import EngineSpec, Need
 from engines.registry import register
 

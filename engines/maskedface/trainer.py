@@ -1,6 +1,7 @@
 """Masked-face GAN training (paper section II.C and Table I): generator loss 0.01 adversarial (-D(G(z))) +
 0.95 L1 + 0.04 TV (isotropic, eq. 3); the discriminator has only its adversarial loss (hinge, the pair of the
-generator's -D term); Adam, learning rate 2e-4. Data: Algorithm-1 masked faces (engines/maskedface/data.py)."""
+generator's -D term); Adam, learning rate 2e-4. Data: Algorithm-1 masked faces (engines/maskedface/data.py).
+Paper against code: docs/papers/maskedface.md."""
 from __future__ import annotations
 
 import contextlib

@@ -1,6 +1,7 @@
 """Region-wise GAN for large holes: a semantic inferring network with region-wise convolutions, a global
 perceiving network, and a region-wise discriminator. Paper: ../shared/papers/regionwise_gan_large_holes.txt.
-Two weight sets: faces (aligned 128 px faces) and scenes (256 px; object and watermark removal)."""
+Two weight sets: faces (aligned 128 px faces) and scenes (256 px; object and watermark removal).
+Paper against code: docs/papers/regionwise.md."""
 from engines.contract import Domain, EngineSpec, Need
 from engines.registry import register
 

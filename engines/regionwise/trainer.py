@@ -8,7 +8,7 @@ first PRETRAIN_SHARE of the steps ("pretrain"; the paper: 20 of 29 epochs) and 1
 - L_a (eq. 6), our reading: a PatchGAN on [image x hole, hole] with the hinge loss, each patch weighted by the
   hole mask at the logits' size (M'), alpha = 0.01 on the real term; the generators raise D on I_p1 and I_p2.
 Adam, lr 1e-4 (the config's). Data: faces (aligned 128 px, --domain faces) or scenes (random 256 px crops,
---domain scenes --size 256).
+--domain scenes --size 256). Paper against code: docs/papers/regionwise.md.
 """
 from __future__ import annotations
 
