@@ -7,9 +7,9 @@ matching (eq. 11, 13). Its binary accuracy in the hole (the paper reports 77 %) 
 S_comp = S_pred (hole) + S_gt (known) made by the now fixed G_s; D_i (hinge) judges images;
 G_i minimises L1 + 0.1 adv + 0.1 perceptual + 300 style + 10 feature matching: eq. 14 except the perceptual
 weight, which the paper gives as 300 without defining the loss beyond its reference [7]. Measured on faces
-(a blurred fill, a mean-colour fill, a flat grey image), 300 x the perceptual loss is 60-250 (L1 reading) or
-140-770 (Johnson's squared reading), a thousand times the L1 (0.01-0.2) and adversarial terms: a run would
-learn only to match VGG features. 0.1 is EdgeConnect's weight, whose two-stage scheme CFS follows. Perceptual and style are the per-level means over relu1_1, relu2_1,
+(bench/loss_terms.py: a blurred hole, a mean-colour hole, a flat grey image), 300 x the perceptual loss is
+52-236 (more still in Johnson's squared reading), a thousand times the L1 (0.01-0.2) and adversarial terms: a
+run would learn only to match VGG features. 0.1 is EdgeConnect's weight, whose two-stage scheme CFS follows. Perceptual and style are the per-level means over relu1_1, relu2_1,
 relu3_1. Adam (beta1 0, beta2 0.9) at the config's learning rate; discriminators at a tenth of it, as in
 EdgeConnect. Paper against code: docs/papers/cfs.md.
 """

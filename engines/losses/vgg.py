@@ -152,9 +152,9 @@ def correlation_loss(pred_pool2: torch.Tensor, target_pool2: torch.Tensor) -> to
     pool2 features (c channels), compared by L1 summed over (i, j); batch mean. The paper leaves the position
     normalisation sigma open; here sigma = 1 / (n c). The authors' released code divides by c^2 and sums its
     reconstruction term over the pixels, so there the correlation grows like n against the reconstruction; with
-    sigma = 1 / (n c) and our per-pixel-mean L1 it grows the same way, and lambda_1 = 1e-5 puts it at 0.15 x the
-    reconstruction term at 128 px and 0.8 x at 256 px for a mean-colour fill (docs/papers/regionwise.md; sigma = 1/n
-    had made it 19 x and 98 x, swamping everything else). Memory grows with n^2: 64 MiB per image at 256 px."""
+    sigma = 1 / (n c) and our per-pixel-mean L1 it grows the same way, and lambda_1 = 1e-5 puts it at 0.13 x the
+    reconstruction term at 128 px and 0.6 x at 256 px for a mean-colour fill (bench/loss_terms.py; sigma = 1/n had
+    made it 17 x and 77 x, swamping everything else). Memory grows with n^2: 64 MiB per image at 256 px."""
     n, c, h, w = pred_pool2.shape
     flat_pred = pred_pool2.reshape(n, c, h * w)
     flat_target = target_pool2.detach().reshape(n, c, h * w)
