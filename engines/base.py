@@ -10,6 +10,8 @@ import numpy as np
 
 from engines.contract import CancelToken, EngineSpec, Work
 
+CLASSICAL_MARGIN = 16  # px of context around a hole for engines that work at the crop's own size
+
 
 @dataclass(frozen=True)
 class Crop:
@@ -38,6 +40,11 @@ class Engine:
     def __init__(self, device: str = "cpu", weights_dir: Path | None = None) -> None:
         self.device = device
         self.weights_dir = weights_dir  # where trained engines read their weights
+
+    def context_margin(self, hole_side: int, options: Mapping[str, Any]) -> int:
+        """Pixels of known context on each side of a hole whose bounding box's longer side is ``hole_side``, for
+        engines that work at the crop's own size (``spec.resolution`` None): a few for diffusion, more for exemplars."""
+        return CLASSICAL_MARGIN
 
     def fill(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator, cancel: CancelToken) -> Work[list[np.ndarray]]:
         """Yield progress; return ``crop.n_results`` filled images of the crop's size (hole pixels matter)."""

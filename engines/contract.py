@@ -86,6 +86,7 @@ class EngineSpec:
     needs: frozenset[Need]
     resolution: int | None  # native square side; None = works on the crop at its own size
     max_hole_pixels: int | None = None  # resolution None only: larger holes are filled at a reduced scale
+    max_crop_pixels: int | None = None  # resolution None only: larger context boxes are filled at a reduced scale
     pad_multiple: int = 1
     multiple_results: bool = False
     seeded: bool = False  # its results depend on the request's seed (the UI shows the seed only then)

@@ -8,18 +8,18 @@ no step shows at the boundary. Pixels outside the mask are never touched.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from engines.base import Crop, Engine
+from engines.base import CLASSICAL_MARGIN, Crop, Engine
 from engines.contract import CancelToken, Candidate, EngineSpec, InpaintRequest, InpaintResult, Need, Progress, Work
 from engines.errors import InputError
 
 CLUSTER_GRID = 1024  # holes are clustered on a grid at most this many cells on a side
 CONTEXT_RATIO = 0.5  # learned engines see this much context on each side, relative to the hole's size
-CLASSICAL_MARGIN = 16  # px of context around a hole for engines that work at the crop's own size
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,11 @@ class Region:
     face: np.ndarray | None = None
 
 
-def find_regions(mask: np.ndarray, resolution: int | None) -> list[Region]:
-    """Cluster hole pixels closer than ~2 % of the image side and give each cluster a context box."""
+def find_regions(mask: np.ndarray, resolution: int | None, margin: Callable[[int], int] | None = None) -> list[Region]:
+    """Cluster hole pixels closer than ~2 % of the image side and give each cluster a context box.
+
+    ``margin(longer side of the cluster) -> px`` of context for engines that work at the crop's own size
+    (``resolution`` None); CLASSICAL_MARGIN when not given."""
     h, w = mask.shape
     cell = max(1, -(-max(h, w) // CLUSTER_GRID))
     grid = _any_per_cell(mask, cell)
@@ -52,7 +55,8 @@ def find_regions(mask: np.ndarray, resolution: int | None) -> list[Region]:
         if ys.size == 0:
             continue
         tight = (y0 + ys[0], y0 + ys[-1] + 1, x0 + xs[0], x0 + xs[-1] + 1)
-        box = _context_box(tight, (h, w), resolution)
+        side = max(tight[1] - tight[0], tight[3] - tight[2])
+        box = _context_box(tight, (h, w), resolution, margin(side) if margin else CLASSICAL_MARGIN)
         region_hole = np.zeros((box[1] - box[0], box[3] - box[2]), bool)
         cy0, cx0 = max(y0, box[0]), max(x0, box[2])
         cy1, cx1 = min(y1, box[1]), min(x1, box[3])
@@ -70,11 +74,10 @@ def _any_per_cell(mask: np.ndarray, cell: int) -> np.ndarray:
     return padded.reshape(padded.shape[0] // cell, cell, padded.shape[1] // cell, cell).any(axis=(1, 3))
 
 
-def _context_box(tight: tuple[int, int, int, int], shape: tuple[int, int], resolution: int | None) -> tuple[int, int, int, int]:
+def _context_box(tight: tuple[int, int, int, int], shape: tuple[int, int], resolution: int | None, m: int) -> tuple[int, int, int, int]:
     y0, y1, x0, x1 = tight
     h, w = shape
     if resolution is None:
-        m = CLASSICAL_MARGIN
         return max(0, y0 - m), min(h, y1 + m), max(0, x0 - m), min(w, x1 + m)
     side = max(y1 - y0, x1 - x0)
     side = max(round(side * (1 + 2 * CONTEXT_RATIO)), resolution // 2)
@@ -102,7 +105,8 @@ def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None 
         return InpaintResult((Candidate(request.image.copy()),), "The mask is empty; nothing to fill.")
     if spec.uses(Need.CONTEXT) and mask.all():
         raise InputError(f"The mask covers the whole image; {spec.title} needs some known pixels around the hole.")
-    regions, note = find_regions(mask, spec.resolution), ""
+    margin = None if spec.resolution is not None else (lambda side: engine.context_margin(side, options))
+    regions, note = find_regions(mask, spec.resolution, margin), ""
     if spec.uses(Need.FACE):
         regions, note = _face_regions(request.image, mask, spec, request.faces)
     outputs = [request.image.copy() for _ in range(n_results)]
@@ -223,10 +227,8 @@ def _to_engine(image, mask, sketch, spec: EngineSpec, n_results) -> tuple[Crop, 
     h, w = mask.shape
     if spec.resolution is not None:
         scale = spec.resolution / max(h, w)
-    elif spec.max_hole_pixels is not None:
-        scale = min(1.0, (spec.max_hole_pixels / max(1, int(mask.sum()))) ** 0.5)
     else:
-        scale = 1.0
+        scale = min(1.0, _scale_cap(spec.max_hole_pixels, int(mask.sum())), _scale_cap(spec.max_crop_pixels, h * w))
     size = (max(1, round(h * scale)), max(1, round(w * scale)))
     if size != (h, w):
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
@@ -242,6 +244,10 @@ def _to_engine(image, mask, sketch, spec: EngineSpec, n_results) -> tuple[Crop, 
         sketch = None if sketch is None else np.pad(sketch, (*pads, (0, 0)), mode="constant")
     crop = Crop(_frozen(image), _frozen(mask), None if sketch is None else _frozen(sketch), n_results)
     return crop, size
+
+
+def _scale_cap(limit: int | None, pixels: int) -> float:
+    return 1.0 if limit is None else (limit / max(1, pixels)) ** 0.5
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
