@@ -43,7 +43,9 @@ def add_commands(commands) -> None:
     evaluate.add_argument("--masks", help="hole masks, evaluated per hole-ratio bin")
     evaluate.add_argument("--face-masks", metavar="LANDMARKS", help="instead: Algorithm-1 face masks placed from this landmarks .npz")
     evaluate.add_argument("--run", help="evaluate this training run's weights (and write RUN/eval.json)")
+    evaluate.add_argument("--thin", action="store_true", help="instead: generated thin masks (scratches, text)")
     evaluate.add_argument("--faces", action="store_true", help="also: dlib face found %% and identity distance")
+    evaluate.add_argument("--perceptual", action="store_true", help="also: VGG relu3_1 feature distance in the hole")
     evaluate.add_argument("--limit", type=int, default=100, help="images to use")
     evaluate.add_argument("--per-bin", type=int, default=25, help="masks per hole-ratio bin")
     evaluate.add_argument("--size", type=int, default=128)
@@ -86,6 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from engines.data.masks import thin_masks
     from engines.evaluation.evaluate import engines_for, evaluate, evaluate_face_masks, format_table
     from engines.training.export import stage_weights
 
@@ -96,11 +99,13 @@ def run_eval(args: argparse.Namespace) -> int:
             weights = {args.engine: Path(staging)}
         engines = engines_for([args.engine], args.device, weights, args.domain)
         if args.face_masks:
-            work = evaluate_face_masks(engines, Path(args.images), Path(args.face_masks), args.size, args.limit, args.faces)
-        elif args.masks:
-            work = evaluate(engines, Path(args.images), Path(args.masks), args.size, args.limit, args.per_bin, args.faces)
+            work = evaluate_face_masks(engines, Path(args.images), Path(args.face_masks), args.size, args.limit, args.faces,
+                                       args.perceptual)
+        elif args.masks or args.thin:
+            masks = thin_masks(args.size, args.per_bin) if args.thin else Path(args.masks)
+            work = evaluate(engines, Path(args.images), masks, args.size, args.limit, args.per_bin, args.faces, args.perceptual)
         else:
-            raise InputError("Give --masks DIR or --face-masks LANDMARKS.")
+            raise InputError("Give --masks DIR, --thin or --face-masks LANDMARKS.")
         rows = run_with_bar(work, "eval")
     print(format_table(rows))
     if args.run:

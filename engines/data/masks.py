@@ -75,3 +75,37 @@ def load_mask_file(path: Path, size: int) -> np.ndarray:
     if grey is None:
         raise ValueError(f"{path.name}: not a readable mask")
     return cv2.resize(grey, (size, size), interpolation=cv2.INTER_NEAREST) > 127
+
+
+def scratch_mask(size: int, rng: np.random.Generator) -> np.ndarray:
+    """One to four thin curved lines, 1-4 px wide at 256 px (scratches and cracks on a scanned print): size x size bool."""
+    mask = np.zeros((size, size), np.uint8)
+    scale = size / 256
+    for _ in range(int(rng.integers(1, 5))):
+        start = rng.uniform(0, size, 2)
+        steps = rng.normal(0, size / 12, (int(rng.integers(3, 7)), 2)) + rng.uniform(-size / 8, size / 8, 2)
+        points = np.clip(start + np.cumsum(steps, axis=0), 0, size - 1)
+        width = max(1, round(rng.integers(1, 5) * scale))
+        cv2.polylines(mask, [np.vstack([start, points]).astype(np.int32)], False, 1, width, cv2.LINE_8)
+    return mask.astype(bool)
+
+
+def text_mask(size: int, rng: np.random.Generator) -> np.ndarray:
+    """One to three lines of text in a Hershey font, strokes 1-3 px at 256 px (captions, dates, watermarks)."""
+    mask = np.zeros((size, size), np.uint8)
+    scale = size / 256
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .:/-"))
+    for _ in range(int(rng.integers(1, 4))):
+        text = "".join(rng.choice(letters, int(rng.integers(6, 16))))
+        font_scale = rng.uniform(0.4, 1.0) * scale
+        thickness = max(1, round(rng.integers(1, 4) * scale))
+        origin = (int(rng.integers(0, size // 3)), int(rng.integers(size // 8, size)))
+        cv2.putText(mask, text, origin, int(rng.choice([cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX])), font_scale, 1,
+                    thickness, cv2.LINE_8)
+    return mask.astype(bool)
+
+
+def thin_masks(size: int, count: int, seed: int = 0) -> dict[str, list[np.ndarray]]:
+    """``count`` scratch masks and ``count`` text masks for measuring fills of thin holes, seeded."""
+    rng = np.random.default_rng(seed)
+    return {"scratches": [scratch_mask(size, rng) for _ in range(count)], "text": [text_mask(size, rng) for _ in range(count)]}

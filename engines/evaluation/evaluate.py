@@ -1,6 +1,8 @@
 """``main.py eval``: fill held-out images with masks from each hole-ratio bin, through the same pipeline the
 editor uses, and tabulate L1, PSNR and SSIM per bin for each engine, Telea always alongside as the baseline.
 
+With --perceptual: the VGG feature distance in the hole (engines/evaluation/perceptual.py), which does not favour
+blur as PSNR and SSIM do. Every row also gives the mean seconds per fill (the whole pipeline, on this machine).
 With faces: the share of results in which dlib's HOG detector still finds a face, and the identity distance
 (dlib's 128-d face embedding; the same person is below 0.6) between each result and its original.
 An engine may add figures of its own through ``engine.diagnostics(original, mask) -> {name: value}`` (CFS: the
@@ -8,7 +10,9 @@ sketch generator's binary accuracy in the hole); they are averaged into extra co
 """
 from __future__ import annotations
 
+import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from engines.contract import InpaintRequest, Progress, Work, drive
 from engines.data.bank import image_files
 from engines.data.masks import BINS, bin_label, bin_of, load_mask_file, mask_index
 from engines.evaluation.metrics import l1, psnr, ssim
+from engines.evaluation.perceptual import HoleDistance
 from engines.imageio import load_image
 from engines.pipeline import inpaint
 
@@ -90,15 +95,17 @@ class FaceCheck:
         return found, distance
 
 
-def evaluate(engines: dict[str, Engine], images: Path, masks: Path, size: int = 128, limit: int = 100,
-             per_bin: int = 25, faces: bool = False) -> Work[list[dict]]:
-    """Each image gets one mask of every bin (cycling through the bin's masks); yields progress; returns rows."""
+def evaluate(engines: dict[str, Engine], images: Path, masks: Path | Mapping[str, list[np.ndarray]], size: int = 128,
+             limit: int = 100, per_bin: int = 25, faces: bool = False, perceptual: bool = False) -> Work[list[dict]]:
+    """Each image gets one mask of every bin (cycling through the bin's masks); yields progress; returns rows.
+    ``masks``: a folder, binned by hole ratio, or masks already grouped under labels (thin masks: scratches, text)."""
     files = image_files(images, limit)
-    bins = masks_by_bin(masks, size, per_bin)
+    bins = masks_by_bin(masks, size, per_bin) if isinstance(masks, Path) else dict(masks)
     empty = [name for name, masks_of_bin in bins.items() if not masks_of_bin]
     if empty:
         raise ValueError(f"{masks}: no masks in the bins {', '.join(empty)}")
     face_check = FaceCheck() if faces else None
+    distance = HoleDistance() if perceptual else None
     rows = {(e, b): Row(e, b) for e in engines for b in bins}
     total = len(files) * len(bins) * len(engines)
     done = 0
@@ -107,8 +114,10 @@ def evaluate(engines: dict[str, Engine], images: Path, masks: Path, size: int = 
         for label, masks_of_bin in bins.items():
             mask = masks_of_bin[i % len(masks_of_bin)]
             for name, engine in engines.items():
+                start = time.perf_counter()
                 result = drive(inpaint(engine, InpaintRequest(original, mask, seed=i))).image
-                _score(rows[name, label], original, result, face_check)
+                rows[name, label].extra.setdefault("s_per_fill", []).append(time.perf_counter() - start)
+                _score(rows[name, label], original, result, mask, face_check, distance)
                 for key, value in getattr(engine, "diagnostics", lambda *_: {})(original, mask).items():
                     rows[name, label].extra.setdefault(key, []).append(value)
                 done += 1
@@ -117,7 +126,7 @@ def evaluate(engines: dict[str, Engine], images: Path, masks: Path, size: int = 
 
 
 def evaluate_face_masks(engines: dict[str, Engine], images: Path, landmarks: Path, size: int = 128, limit: int = 100,
-                        faces: bool = True) -> Work[list[dict]]:
+                        faces: bool = True, perceptual: bool = False) -> Work[list[dict]]:
     """Each face gets an Algorithm-1 face mask (style cycling, seeded variation); the engines fill the photo with
     the mask on it, and the results are compared with the face without it."""
     from engines.faces.algorithm1 import MaskStyle, load_template, put_mask, vary
@@ -129,6 +138,7 @@ def evaluate_face_masks(engines: dict[str, Engine], images: Path, landmarks: Pat
         raise ValueError(f"no image of {images} has landmarks in {landmarks}")
     templates = [load_template(style) for style in MaskStyle]
     face_check = FaceCheck() if faces else None
+    distance = HoleDistance() if perceptual else None
     rows = {e: Row(e, "face mask") for e in engines}
     rng = np.random.default_rng(0)
     for i, path in enumerate(files):
@@ -138,15 +148,18 @@ def evaluate_face_masks(engines: dict[str, Engine], images: Path, landmarks: Pat
         masked, hole, _ = put_mask(original, points, vary(templates[i % len(templates)], rng))
         for name, engine in engines.items():  # the face was found before its mask went on, as the auto mask does
             result = drive(inpaint(engine, InpaintRequest(masked, hole, seed=i, faces=(points,)))).image
-            _score(rows[name], original, result, face_check)
+            _score(rows[name], original, result, hole, face_check, distance)
             yield Progress(i * len(engines) + list(engines).index(name) + 1, len(files) * len(engines), f"{path.name} {name}")
     return [row.summary() for row in rows.values()]
 
 
-def _score(row: Row, original: np.ndarray, result: np.ndarray, face_check: FaceCheck | None) -> None:
+def _score(row: Row, original: np.ndarray, result: np.ndarray, mask: np.ndarray, face_check: FaceCheck | None,
+           distance: HoleDistance | None) -> None:
     row.l1.append(l1(result, original))
     row.psnr.append(psnr(result, original))
     row.ssim.append(ssim(result, original))
+    if distance is not None:
+        row.extra.setdefault("vgg_hole_l1", []).append(distance(original, result, mask))
     if face_check is not None:
         found, distance = face_check(original, result)
         row.face_found.append(found)
