@@ -10,10 +10,12 @@ from enum import StrEnum
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import tools
 from app.document import Box, Document, Layer, Stroke
+from app.select_object import select_object
+from engines.errors import InputError
 
 MASK_COLOUR = QColor(255, 40, 60, 120)
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
@@ -26,10 +28,13 @@ class Tool(StrEnum):
     LASSO = "lasso"
     PEN = "pen"  # sketch / colour strokes
     SKETCH_ERASER = "sketch_eraser"
+    SELECT_OBJECT = "select_object"  # a box around an object: GrabCut grows the mask over it
 
 
 _LAYER = {Tool.BRUSH: Layer.MASK, Tool.ERASER: Layer.MASK, Tool.RECTANGLE: Layer.MASK, Tool.LASSO: Layer.MASK,
           Tool.PEN: Layer.SKETCH, Tool.SKETCH_ERASER: Layer.SKETCH}
+_BOX_TOOLS = (Tool.RECTANGLE, Tool.SELECT_OBJECT)
+_SHAPE_TOOLS = (*_BOX_TOOLS, Tool.LASSO)
 
 
 def _wrap(array: np.ndarray, fmt: QImage.Format, bytes_per_pixel: int) -> QImage:
@@ -41,6 +46,7 @@ class Canvas(QWidget):
     cursor_moved = Signal(int, int)
     zoom_changed = Signal(float)
     edited = Signal()
+    status = Signal(str)  # a short note for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,14 +147,14 @@ class Canvas(QWidget):
     def _paint_tool_hint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor(255, 255, 255, 200), 1, Qt.PenStyle.DashLine))
-        if self._shape and self.tool is Tool.RECTANGLE:
+        if self._shape and self.tool in _BOX_TOOLS:
             painter.drawRect(QRectF(self._shape[0], self._shape[-1]).normalized())
         elif self._shape and self.tool is Tool.LASSO:
             path = QPainterPath(self._shape[0])
             for point in self._shape[1:]:
                 path.lineTo(point)
             painter.drawPath(path)
-        elif self.tool not in (Tool.RECTANGLE, Tool.LASSO):
+        elif self.tool not in _SHAPE_TOOLS:
             radius = self.brush.radius * self.zoom
             painter.drawEllipse(self._mouse, radius, radius)
 
@@ -160,7 +166,7 @@ class Canvas(QWidget):
             return
         if event.button() != Qt.MouseButton.LeftButton or self.document is None:
             return
-        if self.tool in (Tool.RECTANGLE, Tool.LASSO):
+        if self.tool in _SHAPE_TOOLS:
             self._shape = [position]
             return
         self._stroke = self.document.begin_stroke(_LAYER[self.tool], self.tool.value.replace("_", " ").capitalize())
@@ -181,7 +187,7 @@ class Canvas(QWidget):
         if self._stroke is not None:
             self._paint_to(position)
         elif self._shape:
-            self._shape = [self._shape[0], position] if self.tool is Tool.RECTANGLE else [*self._shape, position]
+            self._shape = [self._shape[0], position] if self.tool in _BOX_TOOLS else [*self._shape, position]
             self.update()
             return
         reach = self.brush.radius * self.zoom + 3
@@ -205,13 +211,28 @@ class Canvas(QWidget):
         elif self._shape:
             points = [self.to_image(p) for p in self._shape]
             self._shape = []
-            if self.tool is Tool.RECTANGLE and len(points) >= 2:
+            if self.tool is Tool.SELECT_OBJECT:
+                step = self._select_object(points[0], points[-1])
+            elif self.tool is Tool.RECTANGLE and len(points) >= 2:
                 step = tools.fill_rectangle(self.document, Layer.MASK, points[0], points[-1])
             else:
                 step = tools.fill_polygon(self.document, Layer.MASK, points)
             self.update()
             if step is not None:
                 self.edited.emit()
+
+    def _select_object(self, corner0: tuple[float, float], corner1: tuple[float, float]):
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            step = select_object(self.document, corner0, corner1)
+        except InputError as error:
+            self.status.emit(str(error))
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        if step is not None:
+            self.status.emit(f"{step.label}. Refine it with the brush (B) and the eraser (E).")
+        return step
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120

@@ -168,7 +168,7 @@ class EnginePanel(QWidget):
                 "n_results": self.results.value(), "options": self.options(), "domain": self.domain.currentData()}
 
     def restore(self, settings: dict[str, Any]) -> None:
-        self.select_engine(settings.get("engine", "telea"))
+        self.select_engine(settings.get("engine", "auto"))
         self.device.setCurrentText(settings.get("device", "auto"))
         self.seed.setValue(int(settings.get("seed", 0)))
         self.results.setValue(int(settings.get("n_results", 1)))

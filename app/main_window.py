@@ -63,6 +63,7 @@ class MainWindow(FileActions, QMainWindow):
         self.canvas.cursor_moved.connect(self._show_status)
         self.canvas.zoom_changed.connect(lambda _: self._show_status())
         self.canvas.edited.connect(self._update_title)
+        self.canvas.status.connect(lambda message: self.statusBar().showMessage(message, 8000))
         self.panel.engine_changed.connect(self._engine_changed)
         self.panel.inpaint_clicked.connect(self.inpaint)
         self.panel.cancel_clicked.connect(self.cancel)

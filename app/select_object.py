@@ -22,7 +22,7 @@ WORK_SIDE = 200  # GrabCut runs on the box and its band scaled to at most this m
 BAND = 0.25  # background samples: a band this wide (relative to the box's side) around the box
 ITERATIONS = 3
 MIN_COVER = 0.15  # an object covering less of its box than this was not found: the box is masked
-HALO_PX = 3  # dilation beyond the object's edge at the photo's resolution, plus one working pixel
+HALO_PX = 3  # the mask reaches this many photo pixels (plus one working pixel) beyond the object's edge
 MIN_BOX_PX = 8
 MIN_PART = 0.05  # pieces smaller than this share of the largest are dropped
 
@@ -39,7 +39,7 @@ def object_mask(image: np.ndarray, box: Box) -> tuple[np.ndarray, bool]:
     cy0, cy1, cx0, cx1 = max(0, y0 - band), min(h, y1 + band), max(0, x0 - band), min(w, x1 + band)
     scale = min(1.0, WORK_SIDE / max(cy1 - cy0, cx1 - cx0))
     small_size = (max(1, round((cx1 - cx0) * scale)), max(1, round((cy1 - cy0) * scale)))
-    small = cv2.resize(np.ascontiguousarray(image[cy0:cy1, cx0:cx1]), small_size, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(image[cy0:cy1, cx0:cx1], small_size, interpolation=cv2.INTER_AREA)
     rect = (round((x0 - cx0) * scale), round((y0 - cy0) * scale), max(2, round((x1 - x0) * scale)), max(2, round((y1 - y0) * scale)))
     labels = np.zeros(small.shape[:2], np.uint8)
     models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
@@ -50,11 +50,12 @@ def object_mask(image: np.ndarray, box: Box) -> tuple[np.ndarray, bool]:
     if not distinct:
         found[:] = False
         found[rect[1]:rect[1] + rect[3], rect[0]:rect[0] + rect[2]] = True
-    grown = cv2.resize(found.astype(np.float32), (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR) > 0.5
-    halo = HALO_PX + math.ceil(1 / scale)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * halo + 1,) * 2)
+    # dilate at the photo's resolution by scaling the object's signed distance (in working pixels) up and cutting it at
+    # the halo: half a pixel to the edge, one working pixel for the edge's uncertainty, then HALO_PX photo pixels
+    signed = cv2.distanceTransform((~found).astype(np.uint8), cv2.DIST_L2, 5) - cv2.distanceTransform(found.astype(np.uint8), cv2.DIST_L2, 5)
+    signed = cv2.resize(signed, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
     mask = np.zeros((h, w), bool)
-    mask[cy0:cy1, cx0:cx1] = cv2.dilate(grown.astype(np.uint8), kernel).astype(bool)
+    mask[cy0:cy1, cx0:cx1] = signed <= 1.5 + HALO_PX * scale
     return mask, distinct
 
 

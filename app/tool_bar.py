@@ -13,6 +13,7 @@ _TOOLS = (
     (Tool.ERASER, "Eraser", "E", "Erase the mask"),
     (Tool.RECTANGLE, "Rectangle", "R", "Drag a rectangle into the mask"),
     (Tool.LASSO, "Lasso", "L", "Draw a closed shape into the mask"),
+    (Tool.SELECT_OBJECT, "Select object", "O", "Drag a box around an object: the mask grows to cover it"),
     (Tool.PEN, "Sketch pen", "P", "Draw guidance strokes (for engines that read a sketch)"),
     (Tool.SKETCH_ERASER, "Sketch eraser", "Shift+E", "Erase sketch strokes"),
 )

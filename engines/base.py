@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engines.contract import CancelToken, EngineSpec, Work
+from engines.contract import CancelToken, EngineSpec, InpaintRequest, Work
 
 CLASSICAL_MARGIN = 16  # px of context around a hole for engines that work at the crop's own size
 
@@ -40,6 +40,10 @@ class Engine:
     def __init__(self, device: str = "cpu", weights_dir: Path | None = None) -> None:
         self.device = device
         self.weights_dir = weights_dir  # where trained engines read their weights
+
+    def delegate(self, request: InpaintRequest) -> tuple[Engine, str]:
+        """The engine that fills ``request`` and a sentence saying why: itself, unless it chooses between others."""
+        return self, ""
 
     def context_margin(self, hole_side: int, options: Mapping[str, Any]) -> int:
         """Pixels of known context on each side of a hole whose bounding box's longer side is ``hole_side``, for

@@ -97,14 +97,17 @@ def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None 
     The mechanics only: which engine instance (device, domain) runs, falling back to the CPU when the GPU runs
     out of memory, and ranking results are the fill service's policy (engines/service.py)."""
     cancel = cancel or CancelToken()
-    spec = engine.spec
-    options = spec.parse_options(request.options)
-    n_results = request.n_results if spec.multiple_results else 1
+    options = engine.spec.parse_options(request.options)
     mask = request.mask
     if not mask.any():
         return InpaintResult((Candidate(request.image.copy()),), "The mask is empty; nothing to fill.")
-    if spec.uses(Need.CONTEXT) and mask.all():
-        raise InputError(f"The mask covers the whole image; {spec.title} needs some known pixels around the hole.")
+    if engine.spec.uses(Need.CONTEXT) and mask.all():
+        raise InputError(f"The mask covers the whole image; {engine.spec.title} needs some known pixels around the hole.")
+    chosen, reason = engine.delegate(request)
+    if chosen is not engine:  # an automatic choice: the chosen engine works with its own defaults
+        engine, options = chosen, chosen.spec.parse_options({})
+    spec = engine.spec
+    n_results = request.n_results if spec.multiple_results else 1
     margin = None if spec.resolution is not None else (lambda side: engine.context_margin(side, options))
     regions, note = find_regions(mask, spec.resolution, margin), ""
     if spec.uses(Need.FACE):
@@ -124,7 +127,8 @@ def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None 
         remaining[y0:y1, x0:x1][region.hole] = False
     yield Progress(len(regions), len(regions), "Done")
     candidates = tuple(Candidate(o, {"seed": request.seed, "index": i}) for i, o in enumerate(outputs))
-    return InpaintResult(candidates, f"Filled {len(regions)} hole region{'s' * (len(regions) != 1)}.{note}")
+    message = f"Filled {len(regions)} hole region{'s' * (len(regions) != 1)}.{note}"
+    return InpaintResult(candidates, f"{message} {reason}".rstrip())
 
 
 def _face_regions(image: np.ndarray, mask: np.ndarray, spec: EngineSpec, known: tuple[np.ndarray, ...] | None) -> tuple[list[Region], str]:

@@ -24,8 +24,8 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 # The one list of built-in engines: the modules that declare them, in the order the editor and CLI list them.
 # tests/engines/test_registry.py checks that every module under engines/ that registers an engine is here.
-BUILTIN_MODULES = ("engines.classical.telea", "engines.classical.patchmatch", "engines.lskfnet", "engines.maskedface",
-                   "engines.crg", "engines.cfs", "engines.regionwise")
+BUILTIN_MODULES = ("engines.classical.auto", "engines.classical.telea", "engines.classical.patchmatch", "engines.lskfnet",
+                   "engines.maskedface", "engines.crg", "engines.cfs", "engines.regionwise")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ class HoleDistance:
 
     @torch.no_grad()
     def _relu3_1(self, image: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255
+        x = torch.tensor(image).permute(2, 0, 1)[None].float() / 255  # a copy: the image may be a read-only view
         return self.features(x)[2][0]
 
     def __call__(self, original: np.ndarray, result: np.ndarray, mask: np.ndarray) -> float:

@@ -1,4 +1,4 @@
-"""The whole loop in a real window, as a user does it: open a photo, paint a stroke, Inpaint with telea, save,
+"""The whole loop in a real window, as a user does it: open a photo, paint a stroke, Inpaint (the default engine), save,
 reopen the saved file, and take a screenshot of the screen. Run under an X server (see test_xvfb.py):
 
     python -m tests.app.e2e_editor PHOTO OUT_DIR

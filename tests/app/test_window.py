@@ -86,7 +86,7 @@ def test_untrained_engines_are_listed_but_cannot_be_picked(qtbot, dialogs, tmp_p
         assert "no trained weights" in combo.itemText(index)
         assert not combo.model().item(index).isEnabled()
         window.panel.select_engine("test-learned")
-        assert combo.currentData() == "telea"
+        assert combo.currentData() == "auto", "the default engine stays chosen"
 
 
 def test_inpaint_fills_the_hole_off_the_ui_thread_and_is_undoable(qtbot, window, photo_file):

@@ -1,4 +1,4 @@
-"""The real app in a real X window (Xvfb): open, paint, inpaint with telea, save, reopen, screenshot."""
+"""The real app in a real X window (Xvfb): open, paint, inpaint (the default engine), save, reopen, screenshot."""
 from __future__ import annotations
 
 import os

@@ -61,7 +61,7 @@ def test_inpaint_never_overwrites_the_original(tmp_path):
     ("args", "message"),
     [
         (("--engine", "nope"), "Unknown engine 'nope'"),
-        (("--opt", "radius=big"), "Option 'radius' must be a int"),
+        (("--engine", "telea", "--opt", "radius=big"), "Option 'radius' must be a int"),
         (("--opt", "radius"), "--opt expects NAME=VALUE"),
     ],
 )
