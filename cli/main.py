@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default="auto", help="engine name (see: main.py engines); auto: PatchMatch, or Telea "
-                        "for thin strokes and holes on faces found by --auto-face-mask")
+                        "for holes on faces found by --auto-face-mask")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where learned engines run")
     parser.add_argument("--domain", help="weight set of an engine that has several (regionwise: faces or scenes)")
