@@ -23,7 +23,7 @@ Fill = Callable[[InpaintRequest, CancelToken], Work[InpaintResult]]  # one image
 class BatchJob:
     images: Path
     out: Path
-    engine: str = "telea"
+    engine: str = "auto"
     domain: str | None = None  # the engine's weight set, for engines with several
     masks: Path | None = None  # a folder (by stem) or one file for all
     face_region: str | None = None  # automatic face mask, added to the mask

@@ -32,6 +32,7 @@ SPEC = EngineSpec(
     needs=frozenset({Need.MASK, Need.CONTEXT}),
     resolution=None,
     multiple_results=True,  # when PatchMatch is chosen
+    seeded=True,
 )
 
 
