@@ -26,6 +26,7 @@ test: $(STAMP) xvfb
 
 bench: $(STAMP)
 	$(PY) bench/fill_large.py
+	$(PY) bench/select_object.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/paint.py
 
 xvfb:
