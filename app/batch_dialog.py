@@ -13,10 +13,10 @@ from app.worker import WorkWorker
 from engines import registry
 from engines.batch import BatchJob, named
 from engines.errors import InpaintError
+from engines.faces import FaceRegion
 from engines.service import FillService
 
 NO_FACE_MASK = "(none)"
-REGIONS = ("worn_mask", "eyes", "glasses", "face", "mouth")
 
 
 def _path_row(edit: QLineEdit, pick) -> QWidget:
@@ -39,7 +39,7 @@ class BatchDialog(QDialog):
         self.images, self.masks, self.out = QLineEdit(), QLineEdit(), QLineEdit()
         self.masks.setPlaceholderText("a folder of masks (same file names) or one mask file; empty with a face mask")
         self.face_region = QComboBox()
-        self.face_region.addItems([NO_FACE_MASK, *REGIONS])
+        self.face_region.addItems([NO_FACE_MASK, *(region.value for region in FaceRegion)])
         self.engine = QComboBox()
         for name in registry.names():
             if registry.is_runnable(name):

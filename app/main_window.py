@@ -22,7 +22,7 @@ from app.fill_session import FillSession
 from app.menus import build_menus
 from app.tool_bar import ToolBar
 from app.training_panel import TrainingPanel
-from app.worker import WorkWorker, task_worker
+from app.worker import WorkWorker
 from engines.contract import InpaintRequest, Need
 from engines.errors import InpaintError
 from engines.service import FillService
@@ -131,17 +131,18 @@ class MainWindow(FileActions, QMainWindow):
             self._update_title()
 
     def auto_face_mask(self, region: str) -> None:
-        """Detect faces off the UI thread and add the region of each (or the largest) to the mask, as one step."""
-        if self.document is None or (self._face_worker is not None and self._face_worker.isRunning()):
+        """Search for faces off the UI thread, with progress and Cancel (Esc) in the engine panel, and add the region
+        of each face (or the largest) to the mask, as one step."""
+        if self.document is None or self._busy():
             return
-        from engines.faces.auto_mask import auto_face_mask, describe
+        from engines.faces.auto_mask import describe, face_mask_work
 
         image, all_faces, document = self.document.image.copy(), not self.largest_face_only.isChecked(), self.document
-        self.statusBar().showMessage("Looking for faces...")
-        self._face_worker = task_worker(lambda: auto_face_mask(image, region, all_faces), self)
+        self._face_worker = WorkWorker(lambda token: face_mask_work(image, region, all_faces, token), self)
 
         def apply(value) -> None:
             mask, faces = value
+            self._finished(f"Found {describe(faces)}.")
             if document is self.document:
                 self._faces = tuple(face.landmarks for face in faces)
                 h, w = document.shape
@@ -149,8 +150,11 @@ class MainWindow(FileActions, QMainWindow):
                 self._update_title()
                 self.statusBar().showMessage(f"Masked the {region.replace('_', ' ')} region of {describe(faces)}.", 8000)
 
+        self._face_worker.progress.connect(self.panel.show_progress)
         self._face_worker.succeeded.connect(apply)
-        self._face_worker.failed.connect(lambda message: (self.statusBar().clearMessage(), self.dialogs.error(message)))
+        self._face_worker.cancelled.connect(lambda: self._finished("Face search cancelled."))
+        self._face_worker.failed.connect(lambda message: (self._finished("No face found."), self.dialogs.error(message)))
+        self.panel.set_running(True)
         self._face_worker.start()
 
     def open_batch_dialog(self) -> BatchDialog:
@@ -189,7 +193,8 @@ class MainWindow(FileActions, QMainWindow):
 
     # -- inpainting -------------------------------------------------------------------------------
     def _busy(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        """A fill or a face search is running (one at a time: they share the panel's progress and Cancel)."""
+        return any(worker is not None and worker.isRunning() for worker in (self.worker, self._face_worker))
 
     def inpaint(self) -> None:
         if self.document is None or self._busy():
@@ -229,8 +234,9 @@ class MainWindow(FileActions, QMainWindow):
         self.worker.start()
 
     def cancel(self) -> None:
-        if self._busy():
-            self.worker.cancel()
+        for worker in (self.worker, self._face_worker):
+            if worker is not None and worker.isRunning():
+                worker.cancel()
 
     def _progress(self, session: FillSession, event) -> None:
         self.panel.show_progress(event)

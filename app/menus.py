@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
 from app import tools
 from app.document import Layer
+from engines.faces import FaceRegion
 
-FACE_REGIONS = (("worn_mask", "&Worn Mask (nose to chin)", "Ctrl+Shift+M"), ("eyes", "&Eyes", None),
-                ("glasses", "&Glasses", None), ("face", "Whole &Face", None), ("mouth", "&Mouth", None))
+FACE_REGION_KEYS = {FaceRegion.WORN_MASK: "Ctrl+Shift+M"}
 
 
 def add_action(owner: QWidget, menu: QMenu, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
@@ -53,8 +53,9 @@ def build_menus(window) -> None:
     add_action(window, edit, "Clear S&ketch", lambda: window.edit(tools.clear, Layer.SKETCH))
     edit.addSeparator()
     faces = edit.addMenu("Auto &Face Mask")
-    for region, text, key in FACE_REGIONS:
-        add_action(window, faces, text, lambda _=False, r=region: window.auto_face_mask(r), key)
+    for region in FaceRegion:
+        add_action(window, faces, f"&{region.title}", lambda _=False, r=region.value: window.auto_face_mask(r),
+                   FACE_REGION_KEYS.get(region))
     faces.addSeparator()
     window.largest_face_only = add_action(window, faces, "Largest Face Only", lambda _=False: None, checkable=True)
 

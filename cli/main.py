@@ -6,9 +6,10 @@ import sys
 
 from cli.train import add_commands
 from engines.errors import InpaintError
+from engines.faces import FaceRegion
 
 
-REGIONS = ("worn_mask", "eyes", "glasses", "face", "mouth")  # engines.faces.regions.FaceRegion, without importing dlib
+REGIONS = tuple(region.value for region in FaceRegion)
 COMMANDS = ("gui", "engines", "inpaint", "batch", "train", "eval", "export", "landmarks")
 
 

@@ -137,7 +137,7 @@ def _face_regions(image: np.ndarray, mask: np.ndarray, spec: EngineSpec, known: 
     from engines.faces.align import alignment, footprint
 
     if known is None:
-        from engines.faces.landmarks import detect_faces
+        from engines.faces.search import detect_faces
 
         known = tuple(face.landmarks for face in detect_faces(np.ascontiguousarray(image)))
     if not known:

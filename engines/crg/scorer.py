@@ -37,9 +37,9 @@ class QualityScorer:
         from engines.faces.align import alignment, warp_to_face
 
         if faces is None:
-            from engines.faces.landmarks import detect_faces
+            from engines.faces.search import detect_faces
 
-            faces = tuple(face.landmarks for face in detect_faces(rgb, use_cnn=False))
+            faces = tuple(face.landmarks for face in detect_faces(rgb, quick=True))
         crops = [warp_to_face(rgb, alignment(landmarks, 128), 128) for landmarks in faces]
         scores = self.score_faces(crops)
         return float(np.mean(scores)) if scores else None
@@ -57,9 +57,9 @@ def score_candidates(result: InpaintResult, scorer: QualityScorer, faces: tuple[
     """The result's candidates with their face score in ``info["score"]``, best first. Faces are found once (on
     the first candidate) when not given; without a face the result comes back unscored and unchanged."""
     if faces is None:
-        from engines.faces.landmarks import detect_faces
+        from engines.faces.search import detect_faces
 
-        faces = tuple(face.landmarks for face in detect_faces(result.image, use_cnn=False))
+        faces = tuple(face.landmarks for face in detect_faces(result.image, quick=True))
     if not faces:
         return result
     scored = [(scorer.score_photo(c.image, faces), c) for c in result.candidates]

@@ -5,6 +5,10 @@ H = 1.2 |p29 - p8|; W_R = 1.2 |p29 - p1|; W_L = 1.2 |p29 - p16|. The template's 
 sits on the midpoint of p29 and p8, which is also the mask's vertical centre; then the mask is rotated about
 its own geometric centre so that its vertical axis follows the p33 -> p8 line.
 Landmark numbers are dlib's 0-based 68-point indices, as in the paper's figure.
+
+The training hole is every pixel the placed mask touches (alpha > 0: its soft edge too, or a ring of
+half-transparent mask colour would stay outside the hole and show the discriminator a fake), grown by a small
+margin; the automatic worn-mask region of a real photo covers the worn mask with the same margin.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import numpy as np
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "face_masks"
 SCALE = 1.2
+HOLE_MARGIN = 0.08  # eye distances: training holes and the automatic worn-mask region are grown by the same margin
 
 
 class MaskStyle(StrEnum):
@@ -67,8 +72,8 @@ def vary(template: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.dstack([np.clip(rgb, 0, 255).astype(np.uint8), template[..., 3]])
 
 
-def put_mask(image: np.ndarray, landmarks: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, np.ndarray, Placement]:
-    """The image with the face mask drawn on, the binary hole it covers, and where it went."""
+def place_template(shape: tuple[int, int], landmarks: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, Placement]:
+    """The RGBA template warped onto an image of ``shape`` as Algorithm 1 places it (transparent elsewhere)."""
     place = placement(landmarks)
     h, wr, wl = (max(1, round(v)) for v in (place.height, place.width_right, place.width_left))
     half = template.shape[1] // 2
@@ -78,8 +83,32 @@ def put_mask(image: np.ndarray, landmarks: np.ndarray, template: np.ndarray) -> 
     translate = np.array([[1, 0, place.anchor[0] - wr], [0, 1, place.anchor[1] - h / 2]], np.float64)
     rotate = cv2.getRotationMatrix2D(place.centre, place.angle, 1.0)
     matrix = rotate @ np.vstack([translate, [0, 0, 1]])
-    size = (image.shape[1], image.shape[0])
-    warped = cv2.warpAffine(joined, matrix, size, flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+    warped = cv2.warpAffine(joined, matrix, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+    return warped, place
+
+
+def eye_distance(landmarks: np.ndarray) -> float:
+    return float(np.linalg.norm(landmarks[42:48].mean(axis=0) - landmarks[36:42].mean(axis=0)))
+
+
+def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """``mask`` grown by a disc of radius ``pixels``."""
+    if pixels <= 0:
+        return mask
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1,) * 2)
+    return cv2.dilate(mask.astype(np.uint8), disc).astype(bool)
+
+
+def hole_of(touched: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The hole for a worn mask that touches ``touched`` pixels: all of them (a half-transparent edge too) grown by
+    HOLE_MARGIN eye distances, the same margin the automatic worn-mask region gets (engines/faces/worn_mask.py)."""
+    return grow(touched, round(HOLE_MARGIN * eye_distance(landmarks)))
+
+
+def put_mask(image: np.ndarray, landmarks: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, np.ndarray, Placement]:
+    """The image with the face mask drawn on, the hole to fill (every pixel the mask touches, grown by the
+    margin) and where it went."""
+    warped, place = place_template(image.shape[:2], landmarks, template)
     alpha = warped[..., 3:4].astype(np.float32) / 255
     masked = (image.astype(np.float32) * (1 - alpha) + warped[..., :3].astype(np.float32) * alpha + 0.5).astype(np.uint8)
-    return masked, warped[..., 3] > 127, place
+    return masked, hole_of(warped[..., 3] > 0, landmarks), place

@@ -1,27 +1,36 @@
-"""Automatic face masks: detect the faces of a photo and select a region of each (or of the largest)."""
+"""Automatic face masks: search the photo for faces (a progress generator that a cancel token stops between
+steps) and select a region of each face, or of the largest."""
 from __future__ import annotations
 
 import numpy as np
 
-from engines.contract import CancelToken
+from engines.contract import CancelToken, Progress, Work, drive
 from engines.errors import InputError
-from engines.faces.landmarks import Face, detect_faces
-from engines.faces.regions import FaceRegion, faces_mask
+from engines.faces import FaceRegion
+from engines.faces.landmarks import Face
+from engines.faces.regions import faces_mask
+from engines.faces.search import search_faces
+
+NO_FACE = "No face was found in this photo; paint the mask by hand."
+
+
+def face_mask_work(rgb: np.ndarray, region: FaceRegion | str, all_faces: bool = True, cancel: CancelToken | None = None,
+                   margin_ratio: float = 0.05) -> Work[tuple[np.ndarray, list[Face]]]:
+    """H x W bool mask of ``region`` on every face (or the largest one) and the faces; yields the search's
+    progress; a photo with no face is an error (one sentence); ``cancel`` stops it between steps."""
+    region = FaceRegion(region)
+    faces = yield from search_faces(rgb, cancel)
+    if not faces:
+        raise InputError(NO_FACE)
+    chosen = faces if all_faces else faces[:1]
+    yield Progress(1, 1, f"Placing the {region.title.lower()} region")
+    return faces_mask(rgb, chosen, region, margin_ratio), chosen
 
 
 def auto_face_mask(rgb: np.ndarray, region: FaceRegion | str, all_faces: bool = True,
                    margin_ratio: float = 0.05, cancel: CancelToken | None = None) -> tuple[np.ndarray, list[Face]]:
-    """H x W bool mask of ``region`` on every face (or the largest one); a photo with no face is an error.
-    With ``cancel`` set the search ends with :class:`Cancelled`."""
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    faces = detect_faces(rgb)
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    if not faces:
-        raise InputError("No face was found in this photo; paint the mask by hand.")
-    chosen = faces if all_faces else faces[:1]
-    return faces_mask(rgb.shape[:2], chosen, FaceRegion(region), margin_ratio), chosen
+    """:func:`face_mask_work` run to the end (no progress); ``cancel`` stops the search between its steps."""
+    return drive(face_mask_work(rgb, region, all_faces, cancel, margin_ratio))
 
 
 def describe(faces: list[Face]) -> str:

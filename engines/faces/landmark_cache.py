@@ -14,13 +14,13 @@ from engines.imageio import load_image
 def compute_landmarks(folder: Path, out: Path, limit: int | None = None) -> Work[Path]:
     """names, landmarks (N x 68 x 2, in each image's own pixels), sizes (N x 2: height, width); faces not found
     are left out. Yields progress."""
-    from engines.faces.landmarks import detect_faces
+    from engines.faces.search import detect_faces
 
     files = image_files(folder, limit)
     names, points, sizes = [], [], []
     for i, path in enumerate(files):
         rgb = load_image(path).rgb
-        faces = detect_faces(rgb, use_cnn=False)
+        faces = detect_faces(rgb, quick=True)
         if faces and not faces[0].estimated:
             names.append(path.name)
             points.append(faces[0].landmarks)

@@ -1,23 +1,21 @@
-"""Faces and their 68 landmarks with dlib (the models that face_recognition ships).
-
-HOG first, upsampled for small faces; when it finds nothing, HOG again with a lower threshold, then dlib's CNN
-detector. Large photos are searched at
-a reduced scale and the landmarks are then fitted at full resolution. A face whose lower landmarks are not
-plausible (a worn mask often hides the chin and mouth) gets its lower points estimated from the box and eyes.
+"""Faces and their 68 landmarks: dlib's shape predictor on a box one of the detectors found
+(engines/faces/detectors.py), in an upright crop of the photo at full resolution. A face whose lower landmarks
+are not plausible (a worn mask often hides the chin and mouth) gets its lower points estimated from the box and
+the eyes.
 """
 from __future__ import annotations
 
-import functools
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-DETECT_SIDE = 1024  # photos are searched at most this large
-LOW_THRESHOLD = -0.5  # second HOG pass before the slow CNN: on the real masked photos 11 of its 12 finds were faces
-WEAK_BESIDE_STRONG = 1.0  # HOG score margin below the best face of a photo at which a detection is dropped
+from engines.faces.detectors import Candidate, dlib_models, onet
+
 JAW, BROWS, NOSE, EYES, MOUTH = slice(0, 17), slice(17, 27), slice(27, 36), slice(36, 48), slice(48, 68)
+FIT_SIDE = 320  # the predictor looks at the face at most this large (box side, px)
+EYE_TOLERANCE = 0.15  # eye distances: dlib's and ONet's eyes further apart than this, ONet's are taken ...
+KEEP_SURE = 0.9  # ... unless its face probability, framed by its own eyes, falls below this share of dlib's
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,8 @@ class Face:
 
     box: tuple[int, int, int, int]
     landmarks: np.ndarray
-    detector: str  # "hog" or "cnn"
+    detector: str  # engines.faces.detectors.Detector
+    score: float = 1.0  # engines.faces.detectors.face_probability of the landmarks
     estimated: bool = False  # lower landmarks estimated from the box and eyes
 
     @property
@@ -34,62 +33,63 @@ class Face:
         return float(max(self.box[2] - self.box[0], self.box[3] - self.box[1]))
 
 
-@functools.cache
-def _models():
-    with warnings.catch_warnings():  # face_recognition_models imports the deprecated pkg_resources
-        warnings.simplefilter("ignore", UserWarning)
-        import dlib
-        import face_recognition_models as models
-
-    return (dlib, dlib.get_frontal_face_detector(), dlib.shape_predictor(models.pose_predictor_model_location()),
-            models.cnn_face_detector_model_location())
-
-
-@functools.cache
-def _cnn():
-    dlib, _, _, path = _models()
-    return dlib.cnn_face_detection_model_v1(path)
-
-
-def detect_faces(rgb: np.ndarray, upsample: int = 1, use_cnn: bool = True) -> list[Face]:
-    """Every face in an RGB uint8 image, largest first."""
-    dlib, hog, predictor, _ = _models()
-    scale = min(1.0, DETECT_SIDE / max(rgb.shape[:2]))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    boxes, detector = _hog_boxes(hog, small, upsample, 0.0), "hog"
-    if not boxes:  # masked faces often score just below HOG's usual threshold
-        boxes = _hog_boxes(hog, small, upsample, LOW_THRESHOLD)
-    if not boxes and use_cnn:
-        boxes, detector = [d.rect for d in _cnn()(small, upsample)], "cnn"
-    faces = []
-    for box in boxes:
-        left, top, right, bottom = (round(v / scale) for v in (box.left(), box.top(), box.right(), box.bottom()))
-        shape = predictor(rgb, dlib.rectangle(left, top, right, bottom))
-        points = np.array([(p.x, p.y) for p in shape.parts()], np.float32)
-        faces.append(_checked(Face((left, top, right, bottom), points, detector)))
-    return sorted(faces, key=lambda f: -f.size)
+def fit_landmarks(rgb: np.ndarray, candidate: Candidate) -> Face:
+    """The 68 landmarks in the box, fitted in an upright crop of the photo (turned back when the view was)."""
+    dlib, _, predictor, _ = dlib_models()
+    centre, size = candidate.photo_centre_and_size()
+    scale = min(1.0, FIT_SIDE / max(size, 1.0))
+    side = max(2, round(2 * size * scale))
+    to_crop = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), candidate.view.angle, scale)
+    to_crop[:, 2] += side / 2 - centre
+    crop = cv2.warpAffine(rgb, to_crop, (side, side), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    half = size * scale / 2
+    box = dlib.rectangle(*(round(v) for v in (side / 2 - half, side / 2 - half, side / 2 + half, side / 2 + half)))
+    shape = predictor(crop, box)
+    back = cv2.invertAffineTransform(to_crop)
+    points = np.array([(p.x, p.y) for p in shape.parts()], np.float64) @ back[:, :2].T + back[:, 2]
+    corners = np.array([[side / 2 - half, side / 2 - half], [side / 2 + half, side / 2 - half],
+                        [side / 2 - half, side / 2 + half], [side / 2 + half, side / 2 + half]]) @ back[:, :2].T + back[:, 2]
+    (left, top), (right, bottom) = np.floor(corners.min(axis=0)).astype(int), np.ceil(corners.max(axis=0)).astype(int)
+    points, score = _checked_by_onet(rgb, points)
+    box = (int(left), int(top), int(right), int(bottom))
+    return _checked(Face(box, points.astype(np.float32), str(candidate.detector), score))
 
 
-def _hog_boxes(hog, image: np.ndarray, upsample: int, threshold: float) -> list:
-    """HOG detections, without a weak one that stands beside a far stronger one (a badge, a print on a shirt)."""
-    boxes, scores, _ = hog.run(image, upsample, threshold)
-    if not boxes:
-        return []
-    floor = max(scores) - WEAK_BESIDE_STRONG
-    return [box for box, score in zip(boxes, scores) if score >= floor]
+def _checked_by_onet(rgb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, float]:
+    """dlib often puts the eyes of a masked face on the brows; MTCNN's ONet, shown the face as the eyes frame it,
+    finds them better. When the two disagree by more than EYE_TOLERANCE, the landmarks are moved (turned, scaled,
+    shifted) so that their eyes lie where ONet sees them, if ONet is then (nearly) as sure it sees a face.
+    Returns the landmarks and ONet's face probability."""
+    eyes = np.array([points[36:42].mean(axis=0), points[42:48].mean(axis=0)])
+    probability, seen = onet(rgb, eyes)
+    distance = np.linalg.norm(eyes[1] - eyes[0])
+    if np.linalg.norm(seen - eyes, axis=1).mean() <= EYE_TOLERANCE * distance:
+        return points, probability
+    a, b = complex(*eyes[0]), complex(*eyes[1])
+    c, d = complex(*seen[0]), complex(*seen[1])
+    if abs(b - a) < 1e-6 or abs(d - c) < 1e-6:
+        return points, probability
+    scale_turn = (d - c) / (b - a)
+    moved = (points[:, 0] + 1j * points[:, 1] - a) * scale_turn + c
+    moved_probability = onet(rgb, seen)[0]
+    if moved_probability < KEEP_SURE * probability:  # ONet is much less sure once framed by its own eyes: keep dlib's
+        return points, probability
+    return np.c_[moved.real, moved.imag], moved_probability
 
 
 def _checked(face: Face) -> Face:
     """Keep dlib's points when the lower face is plausible; otherwise estimate it from the box and the eyes."""
     points = face.landmarks
-    eyes = points[EYES].mean(axis=0)
-    eye_distance = np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0))
-    chin_below = points[8, 1] - eyes[1]
+    across = points[42:48].mean(0) - points[36:42].mean(0)
+    eye_distance = np.linalg.norm(across)
+    to_chin = points[8] - points[EYES].mean(axis=0)
+    chin_below = float(across[0] * to_chin[1] - across[1] * to_chin[0]) / max(eye_distance, 1e-6)  # along the face's down
     jaw_width = np.linalg.norm(points[1] - points[15])
     plausible = eye_distance > 0 and 1.2 * eye_distance < chin_below < 3.5 * eye_distance and 1.4 * eye_distance < jaw_width < 4 * eye_distance
     if plausible:
         return face
-    return Face(face.box, estimate_lower_face(face.box, points), face.detector, estimated=True)
+    return replace(face, landmarks=estimate_lower_face(face.box, points), estimated=True)
 
 
 def estimate_lower_face(box: tuple[int, int, int, int], points: np.ndarray) -> np.ndarray:

@@ -276,7 +276,7 @@ def test_auto_face_mask_masks_the_astronauts_lower_face_as_one_step(qtbot, windo
     window.auto_face_mask("worn_mask")
     qtbot.waitUntil(window._face_worker.isFinished, timeout=60_000)  # the worker may finish before a signal wait begins
     qtbot.waitUntil(lambda: window.document.mask.any(), timeout=5000)
-    from engines.faces.landmarks import detect_faces
+    from engines.faces.search import detect_faces
 
     (face,) = detect_faces(window.document.image)
     mouth = face.landmarks[48:60].mean(0).round().astype(int)

@@ -61,10 +61,10 @@ def test_shipped_size_fits_the_weights_limit():
 
 
 def test_alignment_puts_the_face_on_the_training_layout_and_back():
-    from engines.faces.landmarks import detect_faces
+    from engines.faces.search import detect_faces
 
     image = cv2.imread(str(SAMPLES / "astronaut.jpg"))[:, :, ::-1].copy()
-    face = detect_faces(image, use_cnn=False)[0]
+    face = detect_faces(image, quick=True)[0]
     matrix = alignment(face.landmarks, 128)
     moved = np.c_[face.landmarks, np.ones(68)] @ matrix.T
     assert np.abs(moved[36:48] - canonical(128)[36:48]).mean() < 3, "the eyes land where the training faces have them"
