@@ -299,6 +299,25 @@ def test_auto_face_mask_without_a_face_says_so(qtbot, window, photo_file):
     assert not window.document.mask.any()
 
 
+def test_a_face_search_shows_progress_and_cancel_stops_it(qtbot, window, monkeypatch):
+    import threading
+
+    from engines.faces import search
+
+    release = threading.Event()
+    monkeypatch.setattr(search, "hog_candidates", lambda view, upsample: release.wait(10) and [])  # a slow first step
+    window.open_path(ROOT / "resources" / "samples" / "astronaut.jpg")
+    window.auto_face_mask("worn_mask")
+    qtbot.waitUntil(lambda: window.panel.message.text() == "Looking for faces (HOG)", timeout=10_000)
+    assert window.panel.cancel_button.isEnabled() and not window.panel.inpaint_button.isEnabled()
+    window.cancel()
+    release.set()
+    qtbot.waitUntil(window._face_worker.isFinished, timeout=10_000)
+    qtbot.waitUntil(lambda: window.panel.message.text() == "Face search cancelled.", timeout=5000)
+    assert not window.document.mask.any() and not window.dialogs.errors
+    assert window.panel.inpaint_button.isEnabled()
+
+
 def test_engines_with_several_weight_sets_offer_a_domain_choice(window, monkeypatch):
     monkeypatch.setattr(registry, "is_runnable", lambda name: True)
     monkeypatch.setattr(registry, "trained_domains", lambda name, root=None: ["faces"])
