@@ -26,7 +26,7 @@ WEAK_BESIDE_STRONG = 1.0  # HOG score margin below the best face of a view at wh
 MTCNN_THRESHOLDS = [0.5, 0.5, 0.5]  # its three stages; the default 0.6/0.7/0.7 drops many masked faces
 MTCNN_MIN_FACE = 40  # px in the view
 MTCNN_TO_DLIB = (0.02, 0.95)  # dlib's box: centre lower by 0.02 and side 0.95 of MTCNN's mean side (147 faces)
-ONET_BOX = (0.32, 2.48)  # MTCNN's box from the eyes, in eye distances: centre below their midpoint, side
+ONET_BOX = (0.32, 2.48)  # MTCNN's box in eye distances: its centre below the eyes' midpoint, its side (119 faces)
 
 
 class Detector(StrEnum):
@@ -52,19 +52,21 @@ def make_view(rgb: np.ndarray, side: int, pad: float = 0.0, angle: float = 0.0) 
     """The photo padded by ``pad`` x its longer side on every edge (mean colour), turned by ``angle`` degrees
     about its centre, scaled so that the longer side is at most ``side``."""
     h, w = rgb.shape[:2]
-    border = round(pad * max(h, w))
-    full_w, full_h = w + 2 * border, h + 2 * border
-    scale = min(1.0, side / max(full_w, full_h))
-    out_w, out_h = max(1, round(full_w * scale)), max(1, round(full_h * scale))
-    # photo -> view: shift by the border, turn and scale about the padded photo's centre, which becomes the view's
-    matrix = cv2.getRotationMatrix2D((0.0, 0.0), angle, scale)
-    matrix[:, 2] = matrix[:, :2] @ (border - full_w / 2, border - full_h / 2) + (out_w / 2, out_h / 2)
-    if border == 0 and angle == 0.0 and scale == 1.0:
-        image = np.ascontiguousarray(rgb)
+    scale = min(1.0, side / ((1 + 2 * pad) * max(h, w)))
+    small = rgb if scale == 1.0 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    border = round(pad * max(sh, sw))
+    out_w, out_h = sw + 2 * border, sh + 2 * border
+    # photo -> view: scale, shift by the border, turn about the centre of the padded image
+    turn = cv2.getRotationMatrix2D((out_w / 2, out_h / 2), angle, 1.0)
+    place = np.array([[sw / w, 0, border], [0, sh / h, border], [0, 0, 1]])
+    matrix = turn @ place
+    if border == 0 and angle == 0.0:
+        image = np.ascontiguousarray(small)
     else:
         fill = tuple(float(v) for v in rgb.reshape(-1, 3).mean(axis=0))
-        interpolation = cv2.INTER_AREA if scale < 1 and angle == 0.0 else cv2.INTER_LINEAR
-        image = cv2.warpAffine(rgb, matrix, (out_w, out_h), flags=interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+        image = cv2.warpAffine(small, turn @ np.array([[1, 0, border], [0, 1, border], [0, 0, 1]]), (out_w, out_h),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
     return View(image, cv2.invertAffineTransform(matrix), angle)
 
 

@@ -25,7 +25,7 @@ class Face:
     box: tuple[int, int, int, int]
     landmarks: np.ndarray
     detector: str  # engines.faces.detectors.Detector
-    score: float = 1.0  # engines.faces.detectors.face_probability of the landmarks
+    score: float = 1.0  # how sure MTCNN's ONet is that the landmarks sit on a face (detectors.onet)
     estimated: bool = False  # lower landmarks estimated from the box and eyes
 
     @property
@@ -45,9 +45,9 @@ def fit_landmarks(rgb: np.ndarray, candidate: Candidate) -> Face:
                           borderMode=cv2.BORDER_REPLICATE)
     half = size * scale / 2
     box = dlib.rectangle(*(round(v) for v in (side / 2 - half, side / 2 - half, side / 2 + half, side / 2 + half)))
-    shape = predictor(crop, box)
+    upright = np.array([(p.x, p.y) for p in predictor(crop, box).parts()], np.float64)
     back = cv2.invertAffineTransform(to_crop)
-    points = np.array([(p.x, p.y) for p in shape.parts()], np.float64) @ back[:, :2].T + back[:, 2]
+    points = upright @ back[:, :2].T + back[:, 2]
     corners = np.array([[side / 2 - half, side / 2 - half], [side / 2 + half, side / 2 - half],
                         [side / 2 - half, side / 2 + half], [side / 2 + half, side / 2 + half]]) @ back[:, :2].T + back[:, 2]
     (left, top), (right, bottom) = np.floor(corners.min(axis=0)).astype(int), np.ceil(corners.max(axis=0)).astype(int)

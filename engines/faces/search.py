@@ -1,6 +1,6 @@
 """The face search: a progress generator that tries the detectors from the fastest on, checks its cancel token
 between steps (each a fraction of a second on a 512 px photo), fits dlib's 68 landmarks to every box found and
-keeps a face only when MTCNN's last stage agrees that the landmarks sit on a face (detectors.face_probability).
+keeps a face only when MTCNN's last stage agrees that the landmarks sit on a face (detectors.onet).
 
 Steps: HOG and MTCNN on the photo (both, so that every face of a group is found); then, only while no face is
 found for sure, both again on the photo padded with its mean colour (faces cut off by the frame), MTCNN on the

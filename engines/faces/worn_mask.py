@@ -10,8 +10,10 @@ eyes. Three parts:
    in the prior, never mask at and above the eyes or far from the face; its colour models, learnt from those
    seeds, find how far the real mask reaches (below the chin, out to the ears); the convex hull of the part
    that holds the mouth is kept;
-3. the union of the two (the prior only near GrabCut's mask when that is not tiny: far out it covers cheeks and
-   background beside narrow faces), grown by Algorithm 1's HOLE_MARGIN, and never over the eyes.
+3. the union of the two, grown by Algorithm 1's HOLE_MARGIN, and never over the eyes: neither where the landmarks
+   put them nor where MTCNN's ONet sees them (behind glasses the two can differ). The prior is kept whole, though
+   beside a narrow or turned face it covers some cheek or background: trimmed to GrabCut's surroundings it left
+   the top of the mask uncovered on real photos where GrabCut stopped short.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import cv2
 import numpy as np
 
 from engines.faces.align import canonical
+from engines.faces.detectors import onet
 from engines.faces.algorithm1 import HOLE_MARGIN, MaskStyle, eye_distance, grow, load_template, place_template
 
 PX = 40  # crop pixels per eye distance
@@ -31,18 +34,26 @@ ABOVE_EYES = 0.1  # nothing above this v is ever mask
 MOUTH = ((-0.4, 0.4), (0.9, 1.4))  # (u range, v range): mask for sure
 FAR_U, FAR_V = 1.9, 2.8  # beyond |u| or v: not the mask
 GRABCUT_ROUNDS = 4
-TRUST_GRABCUT = 0.4  # GrabCut's mask at least this large against the prior: the prior is trimmed to its surroundings
-PRIOR_REACH = 0.3  # eye distances around GrabCut's mask in which the prior is kept
+SEEN_EYES_NEAR = 0.5  # eye distances: ONet's eyes this close to the landmarks' are kept clear as well
 
 
 def face_frame(landmarks: np.ndarray) -> np.ndarray:
     """2 x 3 matrix: photo pixel -> (u, v) in eye distances."""
-    right, left = landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0)
+    return eyes_frame(*eye_centres(landmarks))
+
+
+def eyes_frame(right: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """2 x 3 matrix: photo pixel -> (u, v) in eye distances, from the two eye centres (right: image left)."""
     distance = max(float(np.linalg.norm(left - right)), 1e-6)
     across = (left - right) / distance
     down = np.array([-across[1], across[0]])
     rotation = np.vstack([across, down]) / distance
     return np.c_[rotation, -rotation @ ((left + right) / 2)]
+
+
+def eye_centres(landmarks: np.ndarray) -> np.ndarray:
+    """2 x 2: the right eye's centre (image left), then the left eye's."""
+    return np.array([landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0)])
 
 
 def eye_zone(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -135,12 +146,11 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     local = landmarks - (x0, y0)
     region = prior((y1 - y0, x1 - x0), local)
     if refine:
-        found = grabcut_mask(rgb, frame, region, box)
-        if found.sum() >= TRUST_GRABCUT * region.sum():  # the prior only where it borders what GrabCut found
-            region = found | (region & grow(found, round(PRIOR_REACH * eye_distance(landmarks))))
-        else:
-            region |= found
+        region |= grabcut_mask(rgb, frame, region, box)
     keep_clear = eye_zone(*_uv(frame, box))
+    seen = onet(rgb, eye_centres(landmarks))[1]
+    if np.linalg.norm(seen - eye_centres(landmarks), axis=1).max() < SEEN_EYES_NEAR * eye_distance(landmarks):
+        keep_clear |= eye_zone(*_uv(eyes_frame(*seen), box))  # where MTCNN's ONet sees the eyes is kept clear too
     region = grow(region & ~keep_clear, round(HOLE_MARGIN * eye_distance(landmarks))) & ~keep_clear
     out[y0:y1, x0:x1] = region
     return out

@@ -81,16 +81,14 @@ def test_a_face_cut_off_by_the_frame_is_found_once_padded(astronaut):
 
 
 def test_no_face_runs_every_step_then_says_so_in_one_sentence():
-    coffee = load_image(SAMPLES / "coffee.jpg").rgb
-    messages = [event.message for event in _events(face_mask_work(coffee, "worn_mask"), InputError)]
+    coffee = np.ascontiguousarray(cv2.resize(load_image(SAMPLES / "coffee.jpg").rgb, (240, 160), interpolation=cv2.INTER_AREA))
+    messages = [event.message for event in _events(face_mask_work(coffee, FaceRegion.EYES), InputError, NO_FACE)]
     assert [m for m in messages if m.startswith("Looking")] == [f"Looking for faces ({s.message})" for s in search.plan(coffee)]
-    with pytest.raises(InputError, match=NO_FACE):
-        auto_face_mask(coffee, FaceRegion.EYES)
 
 
-def _events(work, error):
+def _events(work, error, match=None):
     events = []
-    with pytest.raises(error):
+    with pytest.raises(error, match=match):
         while True:
             events.append(next(work))
     return events
@@ -137,7 +135,8 @@ def test_the_worn_mask_region_covers_the_hand_drawn_mask_and_never_the_eyes(name
 def test_the_worn_mask_region_holds_every_algorithm1_hole(astronaut, style):
     """Issue 18 item 2: inference holes hold training holes: the prior from the landmarks always, and the region
     fitted to the photo when the face is searched for on the masked photo, as in use."""
-    image, truth = astronaut
+    photo, landmarks = astronaut
+    image, truth = np.ascontiguousarray(photo[20:276, 80:336]), landmarks - (80, 20)
     template = load_template(style)
     touched = place_template(image.shape[:2], truth, template)[0][..., 3] > 0
     masked, hole, _ = put_mask(image, truth, template)
