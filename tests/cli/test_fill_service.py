@@ -22,7 +22,7 @@ def test_inpaint_writes_face_results_best_first_with_their_scores(tmp_path, monk
     Image.fromarray(image).save(tmp_path / "face.png")
     Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "mask.png")
     monkeypatch.setattr(FillService, "scorer", lambda self: BrightnessScorer())
-    monkeypatch.setattr("engines.faces.landmarks.detect_faces", lambda rgb, **kwargs: [_Face()])
+    monkeypatch.setattr("engines.faces.search.detect_faces", lambda rgb, **kwargs: [_Face()])
     with registry.registered(fakes.FACE_SPEC, "tests.engines.fakes:FaceMeanEngine"):
         code = main(["inpaint", "--engine", "test-face", "--image", str(tmp_path / "face.png"), "--mask",
                      str(tmp_path / "mask.png"), "--out", str(tmp_path / "out.png"), "--n-results", "3"])

@@ -161,11 +161,11 @@ def test_batch_cancel_stops_the_file_in_progress(tmp_path, user_cancel):
 
 def test_batch_cancel_reaches_the_face_search(tmp_path, monkeypatch, user_cancel):
     """Cancel during a photo's face search: the search ends (engines/faces checks the token) and nothing is filled."""
-    def search(rgb, *args, **kwargs):
+    def first_step(view, upsample):  # the search's first detector: the user cancels while it runs
         user_cancel.cancel()
         return []
 
-    monkeypatch.setattr("engines.faces.auto_mask.detect_faces", search)
+    monkeypatch.setattr("engines.faces.search.hog_candidates", first_step)
     images, _ = _folder(tmp_path, 2)
     job = BatchJob(images, tmp_path / "out", engine="test-cancelling", face_region="eyes")
     report = drive(FillService().batch(job, user_cancel))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from pathlib import Path
 
 import cv2
@@ -101,20 +100,6 @@ def test_cancel_stops_the_search_before_the_next_step(astronaut, monkeypatch):
     monkeypatch.setattr(search, "mtcnn_candidates", lambda view: ran.append("mtcnn") or [])
     events = _events(search.search_faces(image, token), Cancelled)
     assert ran == ["hog"] and [e.message for e in events] == ["Looking for faces (HOG)"]
-
-
-def test_batch_cancel_interrupts_a_photos_face_search(tmp_path, monkeypatch, mean_engine):
-    from engines.batch import BatchJob, run_batch
-
-    images = tmp_path / "in"
-    images.mkdir()
-    for name in ("a.jpg", "b.jpg"):
-        (images / name).write_bytes((SAMPLES / "astronaut.jpg").read_bytes())
-    token, searched = CancelToken(), threading.Event()
-    monkeypatch.setattr(search, "hog_candidates", lambda view, upsample: searched.set() or token.cancel() or [])
-    report = drive(run_batch(mean_engine, BatchJob(images, tmp_path / "out", face_region="worn_mask"), token))
-    assert searched.is_set() and report.cancelled and report.done == [] and report.failed == []
-    assert not any((tmp_path / "out").iterdir()), "nothing written for the photo whose search was cancelled"
 
 
 @pytest.mark.parametrize("name", [n for n in DRAWN if not n.startswith("_")])
