@@ -1,7 +1,7 @@
 """Faces and their 68 landmarks: dlib's shape predictor on a box one of the detectors found
 (engines/faces/detectors.py), in an upright crop of the photo at full resolution. A face whose lower landmarks
-are not plausible (a worn mask often hides the chin and mouth) gets its lower points estimated from the box and
-the eyes.
+are not plausible (a worn mask often hides the chin and mouth) gets its lower points from the mean face put on
+its eyes.
 """
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from engines.faces.align import canonical
 from engines.faces.detectors import Candidate, dlib_models, onet
 
 JAW, BROWS, NOSE, EYES, MOUTH = slice(0, 17), slice(17, 27), slice(27, 36), slice(36, 48), slice(48, 68)
+LOWER_FACE = np.r_[JAW, NOSE, MOUTH]
 FIT_SIDE = 320  # the predictor looks at the face at most this large (box side, px)
 EYE_TOLERANCE = 0.15  # eye distances: dlib's and ONet's eyes further apart than this, ONet's are taken ...
 KEEP_SURE = 0.9  # ... unless its face probability, framed by its own eyes, falls below this share of dlib's
@@ -89,35 +91,21 @@ def _checked(face: Face) -> Face:
     plausible = eye_distance > 0 and 1.2 * eye_distance < chin_below < 3.5 * eye_distance and 1.4 * eye_distance < jaw_width < 4 * eye_distance
     if plausible:
         return face
-    return replace(face, landmarks=estimate_lower_face(face.box, points), estimated=True)
+    return replace(face, landmarks=estimate_lower_face(points).astype(np.float32), estimated=True)
 
 
-def estimate_lower_face(box: tuple[int, int, int, int], points: np.ndarray) -> np.ndarray:
-    """Replace jaw, nose and mouth points by a mean-face layout scaled to the eyes and the box."""
-    left, top, right, bottom = box
-    right_eye, left_eye = points[36:42].mean(0), points[42:48].mean(0)
-    centre = (right_eye + left_eye) / 2
-    across = left_eye - right_eye
-    distance = max(float(np.linalg.norm(across)), 0.3 * (right - left))
-    x_axis = across / max(np.linalg.norm(across), 1e-6)
-    y_axis = np.array([-x_axis[1], x_axis[0]])
+def estimate_lower_face(points: np.ndarray) -> np.ndarray:
+    """Jaw, nose and mouth replaced by the training faces' mean landmarks put on these eyes."""
     estimated = points.copy()
-    for index, (u, v) in _MEAN_LOWER_FACE.items():  # eye-distance units, origin between the eyes
-        estimated[index] = centre + distance * (u * x_axis + v * y_axis)
+    mean = mean_face_on_eyes(points)
+    estimated[LOWER_FACE] = mean[LOWER_FACE]
     return estimated
 
 
-def _mean_lower_face() -> dict[int, np.ndarray]:
-    """Jaw, nose and mouth of an average frontal face, in eye-distance units from the eyes' midpoint."""
-    jaw = {i: np.array([1.05 * np.cos(np.pi * (1 - i / 16)), 0.1 + 1.75 * np.sin(np.pi * i / 16)]) for i in range(17)}
-    nose = {27: (0, 0.15), 28: (0, 0.35), 29: (0, 0.55), 30: (0, 0.75), 31: (-0.22, 0.85), 32: (-0.11, 0.9),
-            33: (0, 0.92), 34: (0.11, 0.9), 35: (0.22, 0.85)}
-    mouth = {48: (-0.4, 1.2), 54: (0.4, 1.2), 51: (0, 1.1), 57: (0, 1.38), 62: (0, 1.2), 66: (0, 1.25)}
-    for i in range(48, 68):
-        if i not in mouth:
-            t = (i - 48) / 20
-            mouth[i] = (0.4 * np.cos(2 * np.pi * t + np.pi), 1.22 + 0.12 * np.sin(2 * np.pi * t))
-    return {k: np.asarray(v, np.float32) for k, v in {**jaw, **nose, **mouth}.items()}
-
-
-_MEAN_LOWER_FACE = _mean_lower_face()
+def mean_face_on_eyes(landmarks: np.ndarray) -> np.ndarray:
+    """The training faces' mean landmarks (engines/faces/align.py) turned, scaled and moved onto these eyes."""
+    mean = canonical(128).astype(np.float64)
+    a, b = (complex(*mean[eye].mean(axis=0)) for eye in (slice(36, 42), slice(42, 48)))
+    c, d = (complex(*landmarks[eye].mean(axis=0)) for eye in (slice(36, 42), slice(42, 48)))
+    moved = (mean[:, 0] + 1j * mean[:, 1] - a) * ((d - c) / (b - a)) + c
+    return np.c_[moved.real, moved.imag]

@@ -22,9 +22,9 @@ import functools
 import cv2
 import numpy as np
 
-from engines.faces.align import canonical
-from engines.faces.detectors import onet
 from engines.faces.algorithm1 import HOLE_MARGIN, MaskStyle, eye_distance, grow, load_template, place_template
+from engines.faces.detectors import onet
+from engines.faces.landmarks import mean_face_on_eyes
 
 PX = 40  # crop pixels per eye distance
 U_RANGE, V_RANGE = (-2.2, 2.2), (-1.2, 3.0)  # the crop, in eye distances
@@ -67,16 +67,6 @@ def eye_zone(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 @functools.cache
 def _templates() -> tuple[np.ndarray, ...]:
     return tuple(load_template(style) for style in MaskStyle)
-
-
-def mean_face_on_eyes(landmarks: np.ndarray) -> np.ndarray:
-    """The training faces' mean landmarks (engines/faces/align.py) turned, scaled and moved onto these eyes."""
-    mean = canonical(128).astype(np.float64)
-    eyes = [complex(*p[36:42].mean(axis=0)) for p in (mean,)] + [complex(*mean[42:48].mean(axis=0))]
-    target = [complex(*landmarks[36:42].mean(axis=0)), complex(*landmarks[42:48].mean(axis=0))]
-    scale_turn = (target[1] - target[0]) / (eyes[1] - eyes[0])
-    moved = (mean[:, 0] + 1j * mean[:, 1] - eyes[0]) * scale_turn + target[0]
-    return np.c_[moved.real, moved.imag]
 
 
 def prior(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:

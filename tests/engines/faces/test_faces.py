@@ -152,3 +152,15 @@ def test_dlib_finds_the_astronaut_and_places_the_worn_mask_region():
     mouth = face.landmarks[48:60].mean(0).round().astype(int)
     eye = face.landmarks[36:42].mean(0).round().astype(int)
     assert mask[mouth[1], mouth[0]] and not mask[eye[1], eye[0]]
+
+
+def test_an_implausible_lower_face_is_the_mean_face_put_on_the_eyes():
+    from engines.faces.align import canonical
+    from engines.faces.landmarks import Face, _checked
+
+    mean = canonical(128).astype(np.float64) * 2 + 5
+    points = mean.copy()
+    points[8] = points[27]  # the chin on the nose bridge: a worn mask fooled the fit
+    face = _checked(Face((0, 0, 256, 256), points.astype(np.float32), "hog"))
+    assert face.estimated and np.abs(face.landmarks - mean).max() < 1e-3
+    assert not _checked(Face((0, 0, 256, 256), mean.astype(np.float32), "hog")).estimated
