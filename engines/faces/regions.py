@@ -36,13 +36,11 @@ def _checked(landmarks: np.ndarray) -> np.ndarray:
     return p
 
 
-def region_mask(rgb: np.ndarray, landmarks: np.ndarray, region: FaceRegion, margin: int = 0) -> np.ndarray:
-    """H x W bool. The worn mask: fitted to the photo ``rgb`` (its own margin); the others: the polygon's convex
-    hull, grown (margin > 0) or shrunk (margin < 0) by ``margin`` px."""
-    if region is FaceRegion.WORN_MASK:
-        return worn_mask_region(rgb, _checked(landmarks))
+def region_mask(shape: tuple[int, int], landmarks: np.ndarray, region: FaceRegion, margin: int = 0) -> np.ndarray:
+    """H x W bool: a polygon region's convex hull, grown (margin > 0) or shrunk (margin < 0) by ``margin`` px.
+    The worn mask is fitted to the photo instead: :func:`engines.faces.worn_mask.worn_mask_region`."""
     hull = cv2.convexHull(np.round(region_polygon(landmarks, region)).astype(np.int32))
-    mask = np.zeros(rgb.shape[:2], np.uint8)
+    mask = np.zeros(shape, np.uint8)
     cv2.fillConvexPoly(mask, hull, 1)
     if margin:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(margin) + 1,) * 2)
@@ -51,8 +49,11 @@ def region_mask(rgb: np.ndarray, landmarks: np.ndarray, region: FaceRegion, marg
 
 
 def faces_mask(rgb: np.ndarray, faces, region: FaceRegion, margin_ratio: float = 0.05) -> np.ndarray:
-    """The region of every face (margin relative to each face's size), as one mask."""
+    """The region of every face (polygons: margin relative to each face's size), as one mask."""
     mask = np.zeros(rgb.shape[:2], bool)
     for face in faces:
-        mask |= region_mask(rgb, face.landmarks, region, round(margin_ratio * face.size))
+        if region is FaceRegion.WORN_MASK:
+            mask |= worn_mask_region(rgb, _checked(face.landmarks))
+        else:
+            mask |= region_mask(rgb.shape[:2], face.landmarks, region, round(margin_ratio * face.size))
     return mask

@@ -9,6 +9,7 @@ import pytest
 
 from engines.faces.algorithm1 import HOLE_MARGIN, MaskStyle, eye_distance, grow, load_template, place_template, placement, put_mask, vary
 from engines.faces.regions import FaceRegion, region_mask, region_polygon
+from engines.faces.worn_mask import worn_mask_region
 
 SAMPLES = Path(__file__).resolve().parents[3] / "resources" / "samples"
 
@@ -34,7 +35,7 @@ def synthetic_landmarks() -> np.ndarray:
 
 def test_worn_mask_region_covers_nose_to_chin_and_cheek_to_cheek():
     p = synthetic_landmarks()
-    mask = region_mask(np.full((120, 100, 3), 128, np.uint8), p, FaceRegion.WORN_MASK)
+    mask = worn_mask_region(np.full((120, 100, 3), 128, np.uint8), p)
     for x, y in [(50, 62), (50, 78), (50, 95), (25, 60), (75, 60)]:  # nose tip, mouth, chin, cheeks
         assert mask[y, x], (x, y)
     for x, y in [(33, 40), (67, 40), (50, 20), (5, 60)]:  # eyes, forehead, outside
@@ -43,7 +44,7 @@ def test_worn_mask_region_covers_nose_to_chin_and_cheek_to_cheek():
 
 def test_eyes_glasses_face_mouth_regions():
     p = synthetic_landmarks()
-    grey = np.full((120, 100, 3), 128, np.uint8)
+    grey = (120, 100)
     eyes = region_mask(grey, p, FaceRegion.EYES)
     assert eyes[40, 33] and eyes[40, 67] and eyes[40, 50] and not eyes[62, 50] and not eyes[20, 50]
     glasses = region_mask(grey, p, FaceRegion.GLASSES)
@@ -56,7 +57,7 @@ def test_eyes_glasses_face_mouth_regions():
 
 def test_margin_grows_and_shrinks():
     p = synthetic_landmarks()
-    grey = np.full((120, 100, 3), 128, np.uint8)
+    grey = (120, 100)
     base = region_mask(grey, p, FaceRegion.MOUTH).sum()
     assert region_mask(grey, p, FaceRegion.MOUTH, 3).sum() > base > region_mask(grey, p, FaceRegion.MOUTH, -2).sum()
     with pytest.raises(ValueError, match="68 x 2"):
@@ -148,7 +149,7 @@ def test_dlib_finds_the_astronaut_and_places_the_worn_mask_region():
     assert face.detector == "hog" and not face.estimated and face.score > 0.9
     left, top, right, bottom = face.box
     assert 150 < (left + right) / 2 < 260 and 60 < (top + bottom) / 2 < 180
-    mask = region_mask(image, face.landmarks, FaceRegion.WORN_MASK)
+    mask = worn_mask_region(image, face.landmarks)
     mouth = face.landmarks[48:60].mean(0).round().astype(int)
     eye = face.landmarks[36:42].mean(0).round().astype(int)
     assert mask[mouth[1], mouth[0]] and not mask[eye[1], eye[0]]
