@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QPlainTextEdit,
+                               QProgressBar, QVBoxLayout)
 
+from app.widgets import path_row, pick_folder
 from app.worker import WorkWorker
 from engines import registry
 from engines.batch import BatchJob, named
@@ -17,17 +18,6 @@ from engines.faces import FaceRegion
 from engines.service import FillService
 
 NO_FACE_MASK = "(none)"
-
-
-def _path_row(edit: QLineEdit, pick) -> QWidget:
-    row = QWidget()
-    layout = QHBoxLayout(row)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(edit, 1)
-    browse = QPushButton("Browse...")
-    browse.clicked.connect(pick)
-    layout.addWidget(browse)
-    return row
 
 
 class BatchDialog(QDialog):
@@ -60,11 +50,11 @@ class BatchDialog(QDialog):
         self.close_button.clicked.connect(self.close)
 
         form = QFormLayout()
-        form.addRow("Images", _path_row(self.images, lambda: self._pick_folder(self.images)))
-        form.addRow("Masks", _path_row(self.masks, self._pick_masks))
+        form.addRow("Images", path_row(self.images, lambda: pick_folder(self, self.images)))
+        form.addRow("Masks", path_row(self.masks, lambda: pick_folder(self, self.masks, "Folder of masks")))
         form.addRow("Auto face mask", self.face_region)
         form.addRow("Engine", self.engine)
-        form.addRow("Output folder", _path_row(self.out, lambda: self._pick_folder(self.out)))
+        form.addRow("Output folder", path_row(self.out, lambda: pick_folder(self, self.out)))
         form.addRow("", self.concat)
         form.addRow("", self.paired)
         layout = QVBoxLayout(self)
@@ -73,16 +63,6 @@ class BatchDialog(QDialog):
         layout.addWidget(self.report, 1)
         layout.addWidget(self.buttons)
         self.worker: WorkWorker | None = None
-
-    def _pick_folder(self, edit: QLineEdit) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
-        if folder:
-            edit.setText(folder)
-
-    def _pick_masks(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Folder of masks", self.masks.text())
-        if path:
-            self.masks.setText(path)
 
     def job(self) -> BatchJob:
         if not self.images.text().strip() or not self.out.text().strip():

@@ -1,7 +1,9 @@
 """The canvas: shows the document's layers without copying them and turns mouse drags into tool calls.
 
 The image, mask and sketch arrays are wrapped as QImages that share their memory, so an edit costs only a
-repaint of the rectangle it changed. Zoom with the wheel, pan with the middle button or space + drag.
+repaint of the rectangle it changed. Zoom with the wheel, pan with the middle button or space + drag, brush size
+with Alt + wheel. Hold the compare key (or the tool bar's Compare button) to see the original photo, with an
+"Original" badge; any change to the document ends the comparison, so nothing is made unseen.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from engines.errors import InputError
 
 MASK_COLOUR = QColor(255, 40, 60, 120)
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+COMPARE_KEY = Qt.Key.Key_Backslash  # held on the canvas: the original photo
+BADGE = "Original"
 
 
 class Tool(StrEnum):
@@ -47,6 +51,7 @@ class Canvas(QWidget):
     zoom_changed = Signal(float)
     edited = Signal()
     status = Signal(str)  # a short note for the status bar
+    brush_wheel = Signal(float)  # Alt + wheel: wheel steps (positive = bigger)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +94,7 @@ class Canvas(QWidget):
         self.update()
 
     def _on_change(self, layer: Layer, box: Box) -> None:
+        self.set_compare(False)
         self.update(self._widget_rect(box).adjusted(-2, -2, 2, 2))
 
     # -- geometry ---------------------------------------------------------------------------------
@@ -142,7 +148,22 @@ class Canvas(QWidget):
             if not self.compare:
                 painter.drawImage(target, mask, source)
                 painter.drawImage(target, sketch, source)
-        self._paint_tool_hint(painter)
+        if self.compare:
+            self._paint_badge(painter)
+        else:
+            self._paint_tool_hint(painter)
+
+    def badge_rect(self) -> QRect:
+        width = self.fontMetrics().horizontalAdvance(BADGE) + 20
+        return QRect(10, 10, width, self.fontMetrics().height() + 10)
+
+    def _paint_badge(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(20, 20, 20, 210))
+        painter.drawRoundedRect(QRectF(self.badge_rect()), 6, 6)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(self.badge_rect(), Qt.AlignmentFlag.AlignCenter, BADGE)
 
     def _paint_tool_hint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -166,6 +187,7 @@ class Canvas(QWidget):
             return
         if event.button() != Qt.MouseButton.LeftButton or self.document is None:
             return
+        self.set_compare(False)  # what is drawn is seen
         if self.tool in _SHAPE_TOOLS:
             self._shape = [position]
             return
@@ -235,18 +257,34 @@ class Canvas(QWidget):
         return step
 
     def wheelEvent(self, event) -> None:
-        steps = event.angleDelta().y() / 120
-        self.set_zoom(self.zoom * (1.25 ** steps), event.position())
+        delta = event.angleDelta()
+        if event.modifiers() & Qt.KeyboardModifier.AltModifier:
+            self.brush_wheel.emit((delta.y() or delta.x()) / 120)  # some platforms turn Alt + wheel sideways
+            return
+        self.set_zoom(self.zoom * (1.25 ** (delta.y() / 120)), event.position())
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if event.isAutoRepeat():
+            return super().keyPressEvent(event)
+        if event.key() == Qt.Key.Key_Space:
             self._space = True
+        elif event.key() == COMPARE_KEY:
+            self.set_compare(True)
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if event.isAutoRepeat():
+            return super().keyReleaseEvent(event)
+        if event.key() == Qt.Key.Key_Space:
             self._space = False
+        elif event.key() == COMPARE_KEY:
+            self.set_compare(False)
         super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self.set_compare(False)  # the key's release may go elsewhere
+        self._space = False
+        super().focusOutEvent(event)
 
     def show_preview(self, preview: np.ndarray | None) -> None:
         """Show an engine's intermediate image (e.g. one CRG cycle); None goes back to the document."""
@@ -254,5 +292,7 @@ class Canvas(QWidget):
         self.update()
 
     def set_compare(self, on: bool) -> None:
-        self.compare = on
-        self.update()
+        """Show the original photo (True) or the work (False)."""
+        if on != self.compare:
+            self.compare = on and self.document is not None
+            self.update()

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QDialog, QGridLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout)
 
 from app.document import bounding_box
@@ -20,6 +20,7 @@ from engines.service import Compared, EngineChoice, FillService
 
 CONTEXT = 0.6  # the view shows this much of the hole's size around it on each side
 MIN_VIEW = 64  # px of the photo at least, so a tiny hole is seen with its surroundings
+PICK_COLUMNS = 3
 
 
 def hole_view_box(hole: np.ndarray) -> tuple[int, int, int, int]:
@@ -42,19 +43,18 @@ class CompareDialog(QDialog):
         self.service, self.request, self.settings = service, request, settings
         self.view_box = hole_view_box(request.mask)
         self.boxes: dict[str, QCheckBox] = {}
-        pick_row = QHBoxLayout()
-        for name in registry.names():
+        picks = QGridLayout()
+        for index, name in enumerate(registry.names()):
             box = QCheckBox(registry.spec(name).title)
             box.setChecked(registry.is_runnable(name))
             box.setEnabled(registry.is_runnable(name))
             if not registry.is_runnable(name):
                 box.setToolTip(f"{registry.weights_state(name).value}. {registry.how_to_get_weights(name)}")
             self.boxes[name] = box
-            pick_row.addWidget(box)
-        pick_row.addStretch(1)
+            picks.addWidget(box, index // PICK_COLUMNS, index % PICK_COLUMNS)
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self.run)
-        pick_row.addWidget(self.run_button)
+        picks.addWidget(self.run_button, 0, PICK_COLUMNS)
         self.results = QListWidget()
         self.results.setViewMode(QListWidget.ViewMode.IconMode)
         self.results.setResizeMode(QListWidget.ResizeMode.Adjust)
@@ -68,7 +68,7 @@ class CompareDialog(QDialog):
                              "Quality score: not available until CRG's quality discriminator is trained (crg-quality).")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
-        layout.addLayout(pick_row)
+        layout.addLayout(picks)
         layout.addWidget(self.results, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.use_button)
@@ -118,6 +118,11 @@ class CompareDialog(QDialog):
         item = QListWidgetItem(thumbnail(compared.image[y0:y1, x0:x1], side), f"{compared.title}\n{compared.seconds:.2f} s{score}")
         item.setData(Qt.ItemDataRole.UserRole, len(self.compared) - 1)
         self.results.addItem(item)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.parentWidget() is not None:  # over the window it belongs to, inside it
+            self.move(self.parentWidget().geometry().center() - self.rect().center())
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from engines.imageio import IMAGE_SUFFIXES
 
 IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All files (*)"
-SESSION_FILTER = "Editor sessions (*.inpaint)"
+SESSION_FILTER = "Editor sessions (*.inpaint);;All files (*)"  # a session saved under another name is still found
 
 
 class Dialogs:
@@ -25,9 +25,11 @@ class Dialogs:
     def save_session_path(self, suggested: str) -> str:
         return QFileDialog.getSaveFileName(self.parent, "Save session", suggested, SESSION_FILTER)[0]
 
-    def confirm(self, question: str) -> bool:
+    def confirm(self, question: str, default_yes: bool = False) -> bool:
+        """Yes or No; Enter answers No unless ``default_yes`` (for questions where No loses nothing)."""
         buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-        answer = QMessageBox.question(self.parent, "Inpainting editor", question, buttons, QMessageBox.StandardButton.No)
+        default = QMessageBox.StandardButton.Yes if default_yes else QMessageBox.StandardButton.No
+        answer = QMessageBox.question(self.parent, "Inpainting editor", question, buttons, default)
         return answer == QMessageBox.StandardButton.Yes
 
     def ask_save_changes(self) -> str:

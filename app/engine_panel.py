@@ -1,5 +1,7 @@
 """The engine side panel: picker filled from the registry, device, seed, results, the engine's own options,
-Inpaint / Cancel, progress, a strip of cycles (iterative engines) and a gallery of results (More results)."""
+Inpaint / Cancel, progress, a strip of cycles (iterative engines) and a gallery of results (More results).
+Only what the chosen engine uses is shown (seed for seeded engines, results for those that give several, device
+for learned ones); engines without trained weights are greyed out and the panel says how to get them."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,6 +12,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QListWidget, QListWidgetItem,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from app.widgets import narrow_combo
 from engines import registry
 from engines.contract import EngineSpec, OptionKind, Progress
 
@@ -31,7 +34,10 @@ class EnginePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.engine = QComboBox()
+        self.engine = narrow_combo(QComboBox())
+        self.weights_hint = QLabel()
+        self.weights_hint.setWordWrap(True)
+        self.weights_hint.setStyleSheet("color: #555555;")
         self._fill_engines()
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda"])
@@ -39,7 +45,7 @@ class EnginePanel(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.results = QSpinBox()
         self.results.setRange(1, 16)
-        self.domain = QComboBox()
+        self.domain = narrow_combo(QComboBox())
         self.domain.setToolTip("Which trained weights the engine uses")
         self.domain_label = QLabel("Weights")
         self.options_form = QFormLayout()
@@ -68,14 +74,14 @@ class EnginePanel(QWidget):
         self.more_button.setToolTip("Fill the same area again with other initial fills and seeds; all results ranked by score")
         self.more_button.setEnabled(False)
 
-        form = QFormLayout()
-        form.addRow("Engine", self.engine)
-        form.addRow("Device", self.device)
-        form.addRow("Seed", self.seed)
-        form.addRow("Results", self.results)
-        form.addRow(self.domain_label, self.domain)
+        self.form = QFormLayout()
+        self.form.addRow("Engine", self.engine)
+        self.form.addRow(self.weights_hint)
+        for label, widget in (("Device", self.device), ("Seed", self.seed), ("Results", self.results)):
+            self.form.addRow(label, widget)
+        self.form.addRow(self.domain_label, self.domain)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(self.form)
         layout.addLayout(self.options_form)
         layout.addWidget(self.inpaint_button)
         layout.addWidget(self.cancel_button)
@@ -96,13 +102,21 @@ class EnginePanel(QWidget):
         self._engine_selected()
 
     def _fill_engines(self) -> None:
+        untrained = []
         for name in registry.names():
             state = registry.weights_state(name)
             label = registry.spec(name).title if registry.is_runnable(name) else f"{registry.spec(name).title} ({state.value})"
             self.engine.addItem(label, name)
             item = self.engine.model().item(self.engine.count() - 1)
             item.setEnabled(registry.is_runnable(name))
-            item.setToolTip(f"{registry.spec(name).description}\nStatus: {state.value}")
+            how = "" if registry.is_runnable(name) else f"\n{registry.how_to_get_weights(name)}"
+            item.setToolTip(f"{registry.spec(name).description}\nStatus: {state.value}{how}")
+            untrained += [] if registry.is_runnable(name) else [name]
+        count = f"{len(untrained)} engines are" if len(untrained) != 1 else "1 engine is"
+        self.weights_hint.setText(f"{count} greyed out until trained: the Training tab or \"main.py train\" makes "
+                                  "their weights (Help > Getting Weights for Engines).")
+        self.weights_hint.setToolTip(registry.how_to_get_weights("ENGINE"))
+        self.weights_hint.setVisible(bool(untrained))
 
     def reload(self) -> None:
         """Re-read every engine's status (new weights were installed), keeping the current choice."""
@@ -125,12 +139,13 @@ class EnginePanel(QWidget):
 
     def _engine_selected(self) -> None:
         spec = self.spec
-        self.results.setEnabled(spec.multiple_results)
+        self.form.setRowVisible(self.seed, spec.seeded)
+        self.form.setRowVisible(self.results, spec.multiple_results)
+        self.form.setRowVisible(self.device, bool(spec.weights))
         self.more_button.setVisible(spec.multiple_results)
         self._fill_domains(spec)
         self.more_button.setEnabled(False)
         self.clear_cycles()
-        self.device.setEnabled(bool(spec.weights))
         while self.options_form.rowCount():
             self.options_form.removeRow(0)
         self._option_widgets = {}
@@ -157,8 +172,7 @@ class EnginePanel(QWidget):
             self.domain.model().item(self.domain.count() - 1).setEnabled(domain.name in trained)
         if trained:
             self.domain.setCurrentIndex(self.domain.findData(trained[0]))
-        self.domain.setVisible(bool(spec.domains))
-        self.domain_label.setVisible(bool(spec.domains))
+        self.form.setRowVisible(self.domain, bool(spec.domains))
 
     def options(self) -> dict[str, Any]:
         return {name: w.currentText() if isinstance(w, QComboBox) else w.value() for name, w in self._option_widgets.items()}

@@ -1,6 +1,6 @@
-"""The main window's file side: open, paste, save (never over the original without asking), masks, sessions,
-autosave and crash recovery, recent files. A mixin of MainWindow: it works on the window's document, dialogs and
-settings."""
+"""The main window's file side: open, paste, save (never over the original without asking; written off the UI
+thread), masks, sessions (found by content whatever their name), autosave and crash recovery, recent files.
+A mixin of MainWindow: it works on the window's document, dialogs and settings."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,18 +11,28 @@ from PySide6.QtWidgets import QApplication
 
 from app import tools
 from app.document import Document
-from app.session import load_session, save_session
+from app.session import SUFFIX, is_session_file, load_session, save_session, session_photo
+from app.worker import WorkWorker, task_worker
 from engines.errors import InpaintError
 from engines.imageio import load_image, save_image
 
 MAX_RECENT = 8
 
 
+def _save(path: Path, image: np.ndarray, meta) -> None:
+    """Write the photo; an OS error becomes the sentence the user reads."""
+    try:
+        save_image(path, image, meta)
+    except OSError as error:
+        raise InpaintError(error.strerror or str(error)) from None
+
+
 class FileActions:
+    _save_worker: WorkWorker | None = None
     # -- opening ----------------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> bool:
         path = Path(path)
-        if path.suffix == ".inpaint":
+        if path.suffix == SUFFIX or is_session_file(path):
             return self.open_session(path)
         try:
             loaded = load_image(path)
@@ -58,14 +68,16 @@ class FileActions:
         return str(Path.home())
 
     # -- saving -----------------------------------------------------------------------------------
-    def save(self) -> bool:
+    def save(self, wait: bool = False) -> bool:
+        """Save to the last path (asking where the first time). The photo is written off the UI thread; ``wait``
+        writes it before returning (closing or switching photos needs it written)."""
         if self.document is None:
             return False
         if self.save_path is None:
-            return self.save_as()
-        return self._write(self.save_path)
+            return self.save_as(wait)
+        return self._write(self.save_path, wait)
 
-    def save_as(self) -> bool:
+    def save_as(self, wait: bool = False) -> bool:
         if self.document is None:
             return False
         original = self.document.path
@@ -78,20 +90,43 @@ class FileActions:
             f"Overwrite the original photo {original.name}? The unedited photo will be lost."
         ):
             return False
-        if self._write(path):
+        if self._write(path, wait):
             self.save_path = path
             return True
         return False
 
-    def _write(self, path: Path) -> bool:
-        try:
-            save_image(path, self.document.image, self.document.meta)
-        except (InpaintError, OSError) as error:
-            self.dialogs.error(f"Could not save {path.name}: {error}")
-            return False
-        self.document.saved_version = self.document.version
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+    @property
+    def saving(self) -> bool:
+        return self._save_worker is not None and self._save_worker.isRunning()
+
+    def _write(self, path: Path, wait: bool = False) -> bool:
+        """Write a copy of the photo as it is now; True when written (``wait``) or under way."""
+        if self.saving:
+            self._save_worker.wait()
+        document, version, image = self.document, self.document.version, self.document.image.copy()
+
+        def written(_=None) -> None:
+            document.saved_version = version  # edits made while saving keep the photo modified
+            self._update_title()
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+        def failed(message: str) -> None:
+            self.statusBar().clearMessage()
+            self.dialogs.error(f"Could not save {path.name}: {message}")
+
+        if wait:
+            try:
+                save_image(path, image, document.meta)
+            except (InpaintError, OSError) as error:
+                failed(str(error))
+                return False
+            written()
+            return True
+        self._save_worker = task_worker(lambda: _save(path, image, document.meta), self)
+        self._save_worker.succeeded.connect(written)
+        self._save_worker.failed.connect(failed)
+        self.statusBar().showMessage(f"Saving {path.name}...")
+        self._save_worker.start()
         return True
 
     def export_mask_dialog(self) -> None:
@@ -132,8 +167,9 @@ class FileActions:
     def save_session_dialog(self) -> None:
         if self.document is None:
             return
-        path = self.dialogs.save_session_path(str(Path(self._folder()) / "edit.inpaint"))
+        path = self.dialogs.save_session_path(str(Path(self._folder()) / f"edit{SUFFIX}"))
         if path:
+            path = Path(path) if Path(path).suffix else Path(path).with_suffix(SUFFIX)
             try:
                 save_session(path, self.document, self.panel.settings())
             except (InpaintError, OSError) as error:
@@ -147,7 +183,12 @@ class FileActions:
         """At start-up: an autosave left behind means the last session did not end cleanly."""
         if not self.autosave.exists():
             return
-        if self.dialogs.confirm("The editor did not close cleanly last time. Restore the unsaved work?"):
+        try:
+            photo = session_photo(self.autosave.path) or "a pasted image"
+        except InpaintError:
+            photo = "a photo (the autosave may be damaged)"
+        question = f"The editor did not close cleanly last time. Restore the unsaved work on {photo}?"
+        if self.dialogs.confirm(question, default_yes=True):
             try:
                 document, settings = self.autosave.load()
             except InpaintError as error:
@@ -165,7 +206,7 @@ class FileActions:
             return True
         answer = self.dialogs.ask_save_changes()
         if answer == "save":
-            return self.save()
+            return self.save(wait=True)
         return answer == "discard"
 
     # -- recent files -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea
 
 from app import tools
 from app.autosave import Autosave, state_dir
@@ -28,6 +28,8 @@ from engines.errors import InpaintError
 from engines.service import FillService
 
 AUTOSAVE_MS = 15_000
+DOCK_WIDTH = 330  # px: the side panels at 1280 px leave the photo about three quarters of the window
+DOCK_MIN_WIDTH = 240
 
 
 class MainWindow(FileActions, QMainWindow):
@@ -55,8 +57,9 @@ class MainWindow(FileActions, QMainWindow):
         engine_dock = self._dock(self.panel, "Engine", "engine")
         self.tabifyDockWidget(engine_dock, self._dock(self.training, "Training", "training"))
         engine_dock.raise_()
+        self.resizeDocks([engine_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.training.weights_installed.connect(self._weights_installed)
-        self.tool_bar = ToolBar(self.canvas, self)
+        self.tool_bar = ToolBar(self.canvas, self.settings, self)
         self.addToolBar(self.tool_bar)
         build_menus(self)
         self._refresh_recent()
@@ -76,9 +79,15 @@ class MainWindow(FileActions, QMainWindow):
         self._autosave_timer.start(AUTOSAVE_MS)
 
     def _dock(self, widget, title: str, name: str) -> QDockWidget:
+        """A side panel that scrolls rather than taking the photo's room."""
+        scroll = QScrollArea()
+        scroll.setWidget(widget)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumWidth(DOCK_MIN_WIDTH)
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         return dock
 
@@ -89,9 +98,11 @@ class MainWindow(FileActions, QMainWindow):
         self._faces = None
         self.save_path = save_path
         self.canvas.set_document(document)
+        self.tool_bar.set_photo(document.shape)
         self.fill = None
         self.panel.show_candidates([], [])
         self.panel.clear_cycles()
+        self.panel.message.clear()  # what was said about the last photo
         self._update_title()
         self._show_status()
 
@@ -106,7 +117,7 @@ class MainWindow(FileActions, QMainWindow):
             self.training.stop()
             self.training.process.waitForFinished(180_000)
         self.cancel()
-        for worker in (self.worker, self._face_worker):
+        for worker in (self.worker, self._face_worker, self._save_worker):
             if worker is not None:
                 worker.wait()
         self.autosave.discard()

@@ -1,11 +1,11 @@
-"""The editor's menus, built from one table per menu; the Help menu's shortcut list is read from the same actions,
-so it can never disagree with them."""
+"""The editor's menus; the Help menu's shortcut list (app/help_menu.py) is read from these same actions, so it can never
+disagree with them."""
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
-from app import tools
+from app import help_menu, tools
 from app.document import Layer
 from engines.faces import FaceRegion
 
@@ -62,10 +62,16 @@ def build_menus(window) -> None:
     view = bar.addMenu("&View")
     add_action(window, view, "&Fit", window.canvas.fit, "Ctrl+0")
     add_action(window, view, "&100 %", lambda: window.canvas.set_zoom(1.0), "Ctrl+1")
-    window.compare_action = add_action(window, view, "&Compare with Original", window.canvas.set_compare, "Tab", checkable=True)
     window.tool_bar.add_tool_menu(bar.addMenu("&Tools"))
 
     run = bar.addMenu("&Run")
     window.inpaint_action = add_action(window, run, "&Inpaint", window.inpaint, "Ctrl+Return")
     add_action(window, run, "&Cancel", window.cancel, "Esc")
     add_action(window, run, "C&ompare Engines...", window.open_compare_dialog, "Ctrl+Shift+Return")
+
+    helping = bar.addMenu("&Help")
+    add_action(window, helping, "&Keyboard Shortcuts",
+               lambda: help_menu.show_text(window, "Keyboard shortcuts", help_menu.shortcuts_html(bar)), "F1")
+    add_action(window, helping, "Getting &Weights for Engines",
+               lambda: help_menu.show_text(window, "Getting weights", help_menu.weights_html()))
+    add_action(window, helping, "&About", lambda: help_menu.show_text(window, "About", help_menu.about_html()))

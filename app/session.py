@@ -62,6 +62,25 @@ def session_bytes(document: Document, settings: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
+def is_session_file(path: str | os.PathLike) -> bool:
+    """A session by its content, whatever its name: an archive holding a session header."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "header.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def session_photo(path: str | os.PathLike) -> str | None:
+    """The file name of the photo a session holds (None for a pasted image), read without loading the images."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            photo = json.loads(str(archive["header"]))["path"]
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+        raise ImageFileError(f"{Path(path).name}: not a readable session file.") from None
+    return Path(photo).name if photo else None
+
+
 def save_session(path: str | os.PathLike, document: Document, settings: dict[str, Any]) -> None:
     write_atomic(path, session_bytes(document, settings))
 

@@ -18,10 +18,24 @@ Point = tuple[float, float]  # x, y in image pixels
 RGBA = tuple[int, int, int, int]
 
 
+BRUSH_FRACTION = 0.015  # the first brush: its radius as a share of the photo's longer side (~60 px on 12 MP)
+MIN_MAX_RADIUS = 300  # the size slider reaches at least this radius, and a quarter of the photo's longer side
+
+
 @dataclass(frozen=True)
 class Brush:
     radius: float
     hardness: float = 1.0  # 1 = hard edge; 0 = edge fades over the whole radius
+
+
+def max_brush_radius(shape: tuple[int, ...]) -> int:
+    return max(MIN_MAX_RADIUS, max(shape[:2]) // 4)
+
+
+def brush_radius(shape: tuple[int, ...], fraction: float) -> int:
+    """The radius in image pixels of a brush sized ``fraction`` of the photo's longer side (the same on screen at
+    Fit whatever the photo's resolution), within the slider's range."""
+    return min(max_brush_radius(shape), max(1, round(fraction * max(shape[:2]))))
 
 
 def _segment_box(p0: Point, p1: Point, reach: float) -> Box:

@@ -1,23 +1,35 @@
-"""The training tab: `main.py train` as a child process (a crash there cannot take the editor down), live loss curves,
-the latest sample grid, speed and ETA, the log; Stop (checkpoint and exit), Resume, Evaluate, Install as weights."""
+"""The training tab: `main.py train` as a child process (a crash there cannot take the editor down), live loss curves
+(their legend beside, never over them), the latest sample grid, speed and ETA, the log; Stop (checkpoint and exit),
+Resume, Evaluate, Install as weights. Engines are listed by title; paths have Browse buttons; Start and Evaluate
+check their fields first and say what is missing instead of launching a run that fails."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QProcess, Qt, QTimer, Signal
+from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QLabel, QLineEdit, QPlainTextEdit,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from app.widgets import narrow_combo, path_row, pick_file, pick_folder
 from engines import registry
 from engines.training.families import TRAINERS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # holds inpaint_editor.py, checked out or installed
+ENTRY = ("-m", "inpaint_editor")  # the command line the training runs through (main.py's, installed or not)
 CURVE_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
+
+
+def trainer_title(name: str) -> str:
+    """What the Engine tab calls it; the quality discriminator is no engine of its own."""
+    from engines.crg import SCORER_FOLDER, SCORER_TITLE
+
+    return SCORER_TITLE if name == SCORER_FOLDER else registry.spec(name).title
 
 
 def has_nvidia_gpu() -> bool:
@@ -30,12 +42,13 @@ class TrainingPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.engine = QComboBox()
-        self.engine.addItems(list(TRAINERS))
+        self.engine = narrow_combo(QComboBox())
+        for name in TRAINERS:
+            self.engine.addItem(trainer_title(name), name)
         self.domain = QComboBox()
         self.domain.setToolTip("The weight set to train, for engines with several (regionwise: faces or scenes)")
-        self.engine.currentTextChanged.connect(self._engine_chosen)
-        self._engine_chosen(self.engine.currentText())
+        self.engine.currentIndexChanged.connect(lambda _: self._engine_chosen(self.engine.currentData()))
+        self._engine_chosen(self.engine.currentData())
         self.data, self.masks, self.landmarks, self.run = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
         self.val, self.val_masks = QLineEdit(), QLineEdit()
         self.masks.setPlaceholderText("hole masks folder (lskfnet; generated strokes are always added)")
@@ -65,10 +78,14 @@ class TrainingPanel(QWidget):
                                   "fine for a smoke run; a real run needs a GPU.")
         self.device_note.setWordWrap(True)
         self.speed = QLabel("")
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #b00020;")
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(200)
-        self.plot.addLegend(offset=(-10, 10))
         self.plot.setLabel("bottom", "step")
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
         self.sample = QLabel()
         self.sample.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sample.setMinimumHeight(160)
@@ -78,25 +95,38 @@ class TrainingPanel(QWidget):
         self.log.setMaximumHeight(140)
 
         form = QFormLayout()
-        for label, widget in (("Engine", self.engine), ("Domain", self.domain), ("Images", self.data), ("Masks", self.masks), ("Landmarks", self.landmarks),
-                              ("Run folder", self.run), ("Eval images", self.val), ("Eval masks", self.val_masks)):
-            form.addRow(label, widget)
+        form.addRow("Engine", self.engine)
+        form.addRow("Domain", self.domain)
+        self.browse: dict[str, QPushButton] = {}
+        npz = "Landmarks (*.npz)"
+        for label, edit, pick in (("Images", self.data, None), ("Masks", self.masks, None), ("Landmarks", self.landmarks, npz),
+                                  ("Run folder", self.run, None), ("Eval images", self.val, None), ("Eval masks", self.val_masks, npz)):
+            row = path_row(edit, lambda _=False, e=edit, p=pick, t=label: self._browse(e, t, p))
+            self.browse[label] = row.browse
+            form.addRow(label, row)
         numbers = QGridLayout()
         for index, (label, widget) in enumerate((("Size", self.size), ("Steps", self.steps), ("Batch", self.batch),
-                                                 ("Learning rate", self.lr), ("Width", self.width), ("Device", self.device),
+                                                 ("Rate", self.lr), ("Width", self.width), ("Device", self.device),
                                                  ("GPUs", self.gpus))):
+            widget.setMinimumWidth(0)
+            widget.setToolTip({"Rate": "Learning rate", "Width": "Generator width (channels)"}.get(label, label))
             numbers.addWidget(QLabel(label), index // 2, 2 * (index % 2))
             numbers.addWidget(widget, index // 2, 2 * (index % 2) + 1)
+        numbers.setColumnStretch(1, 1)
+        numbers.setColumnStretch(3, 1)
         form.addRow(numbers)
-        buttons = QHBoxLayout()
-        for button in (self.start_button, self.stop_button, self.resume_button, self.eval_button, self.install_button):
-            buttons.addWidget(button)
+        buttons = QGridLayout()
+        for index, button in enumerate((self.start_button, self.stop_button, self.resume_button, self.eval_button,
+                                        self.install_button)):
+            buttons.addWidget(button, index // 3, index % 3, 1, 2 if index == 4 else 1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.notice)
         layout.addWidget(self.device_note)
         layout.addWidget(self.speed)
         layout.addWidget(self.plot, 2)
+        layout.addWidget(self.legend)
         layout.addWidget(self.sample, 1)
         layout.addWidget(self.log, 1)
 
@@ -117,6 +147,16 @@ class TrainingPanel(QWidget):
             self.domain.addItem(domain.title, domain.name)
         self.domain.setEnabled(bool(domains))
 
+    def select_engine(self, name: str) -> None:
+        self.engine.setCurrentIndex(self.engine.findData(name))
+
+    def _browse(self, edit: QLineEdit, title: str, pattern: str | None) -> None:
+        """Folders; the landmark fields take an .npz (eval masks: a masks folder or, for maskedface, an .npz)."""
+        if pattern is None or (edit is self.val_masks and self.engine.currentData() != "maskedface"):
+            pick_folder(self, edit, title)
+        else:
+            pick_file(self, edit, title, pattern)
+
     def _domain_arguments(self) -> list[str]:
         return ["--domain", self.domain.currentData()] if self.domain.currentData() else []
 
@@ -125,7 +165,7 @@ class TrainingPanel(QWidget):
         return Path(self.run.text().strip())
 
     def train_arguments(self, resume: bool) -> list[str]:
-        args = ["train", self.engine.currentText(), "--data", self.data.text().strip(), "--out", self.run.text().strip(),
+        args = ["train", self.engine.currentData(), "--data", self.data.text().strip(), "--out", self.run.text().strip(),
                 "--steps", str(self.steps.value()), "--batch", str(self.batch.value()), "--lr", str(self.lr.value()),
                 "--size", str(self.size.value()), "--base", str(self.width.value()), "--device", self.device.currentText(),
                 "--checkpoint-minutes", "2", "--log-every", str(max(1, self.steps.value() // 200)),
@@ -137,26 +177,39 @@ class TrainingPanel(QWidget):
             args += ["--amp", "bf16"]
         return args + self._domain_arguments() + (["--resume"] if resume else [])
 
+    def _problem(self, checks: list[tuple[bool, str]]) -> bool:
+        """Show the first failed check's sentence; True when there is one (nothing is launched then)."""
+        problem = next((message for ok, message in checks if not ok), "")
+        self.notice.setText(problem)
+        if problem:
+            self.log.appendPlainText(problem)
+        return bool(problem)
+
+    def _folder_given(self, edit: QLineEdit) -> bool:
+        return bool(edit.text().strip()) and Path(edit.text().strip()).is_dir()
+
     def start(self, resume: bool) -> None:
         if self.running:
             return
-        if not self.data.text().strip() or not self.run.text().strip():
-            self.log.appendPlainText("Choose the images folder and a run folder first.")
+        checkpoint = self._run_folder() / "checkpoint"
+        if self._problem([(self._folder_given(self.data), "Choose the folder of training images (Images) first."),
+                          (bool(self.run.text().strip()), "Choose a run folder first (it is created)."),
+                          (not resume or checkpoint.is_dir(), "Resume needs a run folder with a checkpoint; Start a run first.")]):
             return
         (self._run_folder() / "STOP").unlink(missing_ok=True)
         if not resume:
             self._reset_curves()
-        args = self.train_arguments(resume)
+        args = [*ENTRY, *self.train_arguments(resume)]
         if self.gpus.value() > 1:
-            args = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={self.gpus.value()}", str(ROOT / "main.py"), *args]
-        else:
-            args = [str(ROOT / "main.py"), *args]
+            args = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={self.gpus.value()}", *args]
         self._launch(args, self._training_finished)
         self.timer.start(1000)
 
     def _launch(self, args: list[str], on_finished) -> None:
         self.process = QProcess(self)
-        self.process.setWorkingDirectory(str(ROOT))
+        environment = QProcessEnvironment.systemEnvironment()  # the editor's folder, relative paths as typed
+        environment.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), environment.value("PYTHONPATH")])))
+        self.process.setProcessEnvironment(environment)
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         self.process.readyReadStandardOutput.connect(self._read_output)
         self.process.finished.connect(on_finished)
@@ -176,15 +229,26 @@ class TrainingPanel(QWidget):
             self.log.appendPlainText("Stopping after this step; a checkpoint will be saved.")
 
     def evaluate(self) -> None:
-        engine, run = self.engine.currentText(), self.run.text().strip()
+        if self.running or self._problem([
+            (bool(self.run.text().strip()) and (self._run_folder() / "checkpoint").is_dir(),
+             "Evaluate needs a run folder with a checkpoint (Run folder); train one first."),
+            (self._folder_given(self.val), "Choose the folder of evaluation images (Eval images)."),
+            (bool(self.val_masks.text().strip()) and Path(self.val_masks.text().strip()).exists(),
+             "Choose the evaluation masks (Eval masks): a masks folder, or a landmarks .npz for maskedface."),
+        ]):
+            return
+        engine, run = self.engine.currentData(), self.run.text().strip()
         kind = "--face-masks" if self.val_masks.text().strip().endswith(".npz") else "--masks"
-        args = [str(ROOT / "main.py"), "eval", engine, "--run", run, "--images", self.val.text().strip(), kind,
+        args = [*ENTRY, "eval", engine, "--run", run, "--images", self.val.text().strip(), kind,
                 self.val_masks.text().strip(), "--limit", "50", "--device", self.device.currentText(), *self._domain_arguments()]
         self._launch(args, lambda code, status: self._set_running(False))
 
     def install(self) -> None:
-        engine = self.engine.currentText()
-        args = [str(ROOT / "main.py"), "export", self.run.text().strip(), "--engine", engine]
+        if self.running or self._problem([((self._run_folder() / "checkpoint").is_dir() and bool(self.run.text().strip()),
+                                           "Install needs a run folder with a checkpoint (Run folder).")]):
+            return
+        engine = self.engine.currentData()
+        args = [*ENTRY, "export", self.run.text().strip(), "--engine", engine]
         if self.weights_dir is not None:
             args += ["--to", str(self.weights_dir)]
 
@@ -215,6 +279,7 @@ class TrainingPanel(QWidget):
     # -- live view --------------------------------------------------------------------------------
     def _reset_curves(self) -> None:
         self.plot.clear()
+        self.legend.clear()
         self.curves.clear()
         self.series.clear()
         self._offset = 0
@@ -235,6 +300,12 @@ class TrainingPanel(QWidget):
             pixmap = QPixmap(self._sample_shown)
             self.sample.setPixmap(pixmap.scaledToHeight(min(pixmap.height(), 240), Qt.TransformationMode.SmoothTransformation))
 
+    def _show_legend(self) -> None:
+        """The curves' names in their colours, below the plot: every name readable, no curve hidden."""
+        names = [f"<span style='color:{CURVE_COLOURS[i % len(CURVE_COLOURS)]}'>&#9632;</span>&nbsp;{key}"
+                 for i, key in enumerate(self.curves)]
+        self.legend.setText(" &nbsp; ".join(names))
+
     def _add_metrics(self, entry: dict) -> None:
         if "event" in entry:
             return
@@ -248,6 +319,7 @@ class TrainingPanel(QWidget):
             ys.append(value)
             if key not in self.curves:
                 self.curves[key] = self.plot.plot(name=key, pen=CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)])
+                self._show_legend()
             self.curves[key].setData(xs, ys)
         rate = entry.get("images_per_s", 0.0)
         remaining = (self.steps.value() - step) * self.batch.value() / rate if rate else float("nan")

@@ -17,4 +17,6 @@ def print_engines() -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if not all(registry.is_runnable(name) for name in registry.names()):
+        print(f"\nAn engine without trained weights cannot run. {registry.how_to_get_weights('ENGINE')}")
     return 0

@@ -52,3 +52,9 @@ def test_the_editor_starts_without_importing_torch():
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_no_app_file_is_over_400_lines():
+    """Widgets stay thin: a Qt file that grows past this has logic that belongs in a numpy module or engines/."""
+    long = {path.name: n for path in (ROOT / "app").glob("*.py") if (n := len(path.read_text().splitlines())) > 400}
+    assert not long, long

@@ -8,6 +8,7 @@ from engines.contract import EngineSpec, Need, Option, OptionKind
 
 SCORER_FOLDER = "crg-quality"  # the quality discriminator, trained on its own (`main.py train crg-quality`)
 SCORER_FILE = "quality.safetensors"
+SCORER_TITLE = "CRG quality discriminator (face scorer)"
 
 SPEC = EngineSpec(
     name="crg",

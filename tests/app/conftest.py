@@ -10,6 +10,7 @@ class FakeDialogs:
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.questions: list[str] = []
+        self.defaults: list[bool] = []  # whether Enter meant Yes, per question
         self.answers: dict[str, object] = {"confirm": False, "save_changes": "discard"}
         self.paths: dict[str, str] = {}
 
@@ -26,8 +27,9 @@ class FakeDialogs:
     def save_session_path(self, suggested: str) -> str:
         return self.paths.get("save_session", "")
 
-    def confirm(self, question: str) -> bool:
+    def confirm(self, question: str, default_yes: bool = False) -> bool:
         self.questions.append(question)
+        self.defaults.append(default_yes)
         return bool(self.answers["confirm"])
 
     def ask_save_changes(self) -> str:

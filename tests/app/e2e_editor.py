@@ -29,7 +29,7 @@ class ScriptedDialogs:
     def save_image_path(self, suggested: str) -> str:
         return str(self.save_path)
 
-    def confirm(self, question: str) -> bool:
+    def confirm(self, question: str, default_yes: bool = False) -> bool:
         return False
 
     def ask_save_changes(self) -> str:
@@ -79,14 +79,16 @@ def main(photo: str, out_dir: str) -> int:
     wait_until(app, lambda: window.worker is not None and window.worker.isFinished() and not window.document.mask.any())
     QTest.qWait(200)
     app.primaryScreen().grabWindow(0).save(str(out / "filled_window.png"))
-    QTest.keyClick(canvas, Qt.Key.Key_Tab)
-    assert canvas.compare, "Tab shows the original"
-    QTest.keyClick(canvas, Qt.Key.Key_Tab)
+    QTest.keyPress(canvas, Qt.Key.Key_Backslash)
+    assert canvas.compare, "holding \\ shows the original"
+    app.primaryScreen().grabWindow(0).save(str(out / "original_window.png"))
+    QTest.keyRelease(canvas, Qt.Key.Key_Backslash)
     assert not canvas.compare
     original = load_image(photo).rgb
     assert not np.array_equal(window.document.image[painted], original[painted]), "the hole was filled"
     assert np.array_equal(window.document.image[~painted], original[~painted]), "the rest is untouched"
     window.save()
+    wait_until(app, lambda: not window.saving and not window.document.modified)  # written off the UI thread
     assert (out / "filled.png").is_file(), dialogs.errors
     assert window.open_path(out / "filled.png"), dialogs.errors
     assert np.array_equal(window.document.image[~painted], original[~painted])

@@ -99,3 +99,25 @@ def test_compare_shows_quality_scores_when_a_scorer_is_installed(qtbot, window, 
     checked = sum(box.isChecked() for box in dialog.boxes.values())
     qtbot.waitUntil(lambda: dialog.results.count() == checked, timeout=5000)
     assert all(", score 0." in dialog.results.item(i).text() for i in range(checked))
+
+
+def test_the_dialogs_take_the_engine_as_set_up_in_the_panel(window, photo_file, tmp_path):
+    """The panel's engine keeps the user's options, weight set and seed in Compare and Batch; other engines their defaults."""
+    window.open_path(photo_file[0])
+    tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
+    window.panel.select_engine("telea")
+    window.panel._option_widgets["radius"].setValue(2)
+    window.panel._option_widgets["method"].setCurrentText("ns")
+    window.panel.seed.setValue(7)
+    with registry.registered(fakes.MEAN_SPEC, "tests.engines.fakes:MeanEngine"):
+        compare = window.open_compare_dialog()
+        choices = {c.name: c for c in compare.choices()}
+        assert dict(choices["telea"].options) == {"radius": 2, "method": "ns"} and dict(choices["test-mean"].options) == {}
+        assert compare.request.seed == 7
+        compare.close()
+    batch = window.open_batch_dialog()
+    batch.images.setText(str(tmp_path))
+    batch.out.setText(str(tmp_path / "out"))
+    job = batch.job()
+    assert (job.engine, job.options, job.seed) == ("telea", {"radius": 2, "method": "ns"}, 7)
+    batch.close()

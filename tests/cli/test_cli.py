@@ -34,6 +34,7 @@ def test_help_and_engine_list():
     listing = run("engines")
     assert listing.returncode == 0
     assert "telea" in listing.stdout and "ready (no weights needed)" in listing.stdout
+    assert "no trained weights" not in listing.stdout or "main.py train ENGINE" in listing.stdout, "and what to do"
 
 
 def test_inpaint_writes_the_result_and_keeps_pixels_outside_the_mask(tmp_path):
