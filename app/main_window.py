@@ -98,6 +98,7 @@ class MainWindow(FileActions, QMainWindow):
         self._faces = None
         self.save_path = save_path
         self.canvas.set_document(document)
+        self.canvas.setFocus()  # keys such as the compare key go to the photo
         self.tool_bar.set_photo(document.shape)
         self.fill = None
         self.panel.show_candidates([], [])

@@ -3,10 +3,12 @@ gives). Photos are the public-domain samples in resources/samples.
 
     xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots.py [OUT_DIR]
 
-CRG's cycle strip is shown with random weights (no trained weights exist yet): a check of the UI only.
+CRG's cycle strip is shown with random weights, its quality discriminator's too (no trained weights exist yet):
+a check of the UI only.
 """
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -50,13 +52,27 @@ def drag(window, points: list[tuple[float, float]]) -> None:
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(*points[-1]))
 
 
+class _Answers:
+    """No modal question may stop the script: changes are discarded, errors printed."""
+
+    def ask_save_changes(self) -> str:
+        return "discard"
+
+    def confirm(self, question: str, default_yes: bool = False) -> bool:
+        return False
+
+    def error(self, message: str) -> None:
+        print("error shown:", message)
+
+
 def main(out: Path) -> int:
     from app.autosave import Autosave
     from app.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     state = Path(tempfile.mkdtemp())
-    window = MainWindow(autosave=Autosave(state))
+    os.environ["INPAINT_STATE_DIR"] = str(state)  # settings as on a first start (the brush size is remembered)
+    window = MainWindow(dialogs=_Answers(), autosave=Autosave(state))
     window.resize(1280, 800)
     window.move(0, 0)
     window.show()
@@ -133,10 +149,11 @@ def _crg_cycles(app, window, out: Path) -> None:
     from app.canvas import Tool
     from app.document import Layer
     from engines import registry
-    from tests.engines.test_crg import _FakeScorer
+    from engines.crg.quality import QualityDiscriminator
+    from engines.crg.scorer import QualityScorer
 
     engine = registry.create("crg", "cpu", allow_untrained=True)
-    engine.scorer = _FakeScorer()
+    engine.scorer = QualityScorer(QualityDiscriminator())  # random weights too: the scores show where they go
     real = registry.create, registry.is_runnable, registry.require_runnable
     registry.create = lambda name, device="auto", **kw: engine if name == "crg" else real[0](name, device, **kw)
     registry.is_runnable = lambda name, domain=None: True
