@@ -111,6 +111,8 @@ class FileActions:
             self.statusBar().showMessage(f"Saved {path}", 5000)
 
         def failed(message: str) -> None:
+            if self.save_path == path:
+                self.save_path = None  # the next Save asks where
             self.statusBar().clearMessage()
             self.dialogs.error(f"Could not save {path.name}: {message}")
 

@@ -220,3 +220,14 @@ def test_saving_a_photo_does_not_hold_the_ui(qtbot, window, photo_file, dialogs,
     qtbot.waitUntil(lambda: not window.saving, timeout=10_000)
     qtbot.waitUntil(lambda: "Saved" in window.statusBar().currentMessage(), timeout=5000)
     assert (tmp_path / "out.png").is_file() and window.document.modified, "the edit made while saving is unsaved"
+
+
+def test_a_failed_background_save_says_so_keeps_the_work_and_asks_where_next_time(qtbot, window, photo_file, dialogs, tmp_path):
+    window.open_path(photo_file[0])
+    tools.fill_rectangle(window.document, Layer.MASK, (10, 10), (30, 30))
+    dialogs.paths["save_image"] = str(tmp_path / "no" / "such" / "folder" / "out.png")
+    (tmp_path / "no").write_text("a file where a folder should be")
+    assert window.save()
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=10_000)
+    assert dialogs.errors[0].startswith("Could not save out.png") and window.document.modified
+    assert window.save_path is None
