@@ -41,3 +41,13 @@ class WorkWorker(QThread):
         else:
             self.succeeded.emit(result)
 
+
+
+def task_worker(function: Callable[[], object], parent=None) -> WorkWorker:
+    """A short function with no progress of its own (writing a photo, ...)."""
+
+    def work(token: CancelToken):
+        yield from ()
+        return function()
+
+    return WorkWorker(work, parent)

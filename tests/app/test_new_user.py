@@ -56,6 +56,7 @@ def test_the_compare_button_works_while_held(qtbot, window, tmp_path):
 
 def test_tab_in_a_field_moves_focus_and_never_flips_the_canvas(qtbot, window, tmp_path):
     window.open_path(_flat(tmp_path))
+    window.panel.select_engine("telea")
     field = window.panel._option_widgets["radius"]
     field.setFocus()
     qtbot.waitUntil(field.hasFocus, timeout=2000)
@@ -161,6 +162,7 @@ def test_the_compare_dialog_fits_the_window_and_shows_the_hole_large(qtbot, wind
 
 def test_only_the_controls_that_do_something_are_offered(window):
     panel = window.panel
+    panel.select_engine("telea")
     assert not panel.seed.isVisibleTo(panel) and not panel.results.isVisibleTo(panel), "telea ignores the seed"
     with registry.registered(fakes.MEAN_SPEC, "tests.engines.fakes:MeanEngine"):
         panel.engine.addItem("test mean", "test-mean")
