@@ -5,37 +5,22 @@ import argparse
 import json
 import logging
 import tempfile
+from dataclasses import fields
 from pathlib import Path
 
 from cli.progress import run_with_bar
 from engines.contract import CancelToken
 from engines.errors import InputError
+from engines.training.config import DEFAULT_STEPS
 
 
 def add_commands(commands) -> None:
     train = commands.add_parser("train", help="train a learned engine (torchrun for several GPUs)")
     train.add_argument("engine")
-    train.add_argument("--data", required=True, help="folder of training images")
-    train.add_argument("--masks", help="folder of hole masks (PNG, white = hole); generated strokes are always added")
-    train.add_argument("--landmarks", help="landmarks .npz of --data (main.py landmarks), for maskedface")
-    train.add_argument("--val", help="folder of validation images (used by eval)")
-    train.add_argument("--domain", help="weight set of an engine that has several (regionwise: faces or scenes)")
-    train.add_argument("--out", required=True, help="run folder: checkpoints, metrics.jsonl, tensorboard/, samples/")
-    train.add_argument("--steps", type=int, default=20_000)
-    train.add_argument("--batch", type=int, default=16)
-    train.add_argument("--lr", type=float, default=1e-4)
-    train.add_argument("--size", type=int, default=128)
-    train.add_argument("--base", type=int, default=32, help="generator width")
-    train.add_argument("--edge-sigma", type=float, default=2.0, help="Canny smoothing for the edge priors")
-    train.add_argument("--masks-generated", type=int, default=2000, help="free-form stroke masks added to the mask folder's")
-    train.add_argument("--amp", choices=("none", "bf16"), default="none", help="bf16 autocast on CUDA")
-    train.add_argument("--limit", type=int, help="use only the first N images (smoke runs)")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    train.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    train.add_argument("--sample-every", type=int, default=500)
-    train.add_argument("--log-every", type=int, default=20, help="steps between metrics lines")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    add_train_arguments(train)
+    train.add_argument("--out", required=True, help="run folder: checkpoints, metrics.jsonl, tensorboard/, samples/, export/")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --out from its checkpoint (budgets, --amp, --batch, --lr ... may change)")
 
     evaluate = commands.add_parser("eval", help="quality table per hole-ratio bin, Telea alongside")
     evaluate.add_argument("engine")
@@ -44,6 +29,7 @@ def add_commands(commands) -> None:
     evaluate.add_argument("--face-masks", metavar="LANDMARKS", help="instead: Algorithm-1 face masks placed from this landmarks .npz")
     evaluate.add_argument("--run", help="evaluate this training run's weights (and write RUN/eval.json)")
     evaluate.add_argument("--thin", action="store_true", help="instead: generated thin masks (scratches, text)")
+    evaluate.add_argument("--weights", help="evaluate this exported folder (weights/E, RUN/export) and write the table into its card")
     evaluate.add_argument("--faces", action="store_true", help="also: dlib face found %% and identity distance")
     evaluate.add_argument("--perceptual", action="store_true", help="also: VGG relu3_1 feature distance in the hole")
     evaluate.add_argument("--limit", type=int, default=100, help="images to use")
@@ -63,40 +49,92 @@ def add_commands(commands) -> None:
     export.add_argument("--to", help="weights folder to install into (default: the project's weights/)")
 
 
-def run_train(args: argparse.Namespace) -> int:
-    from engines.training.config import TrainConfig
-    from engines.training.loop import train
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Training settings; every default is None here: TrainConfig and the engine's trainer hold the defaults."""
+    parser.add_argument("--data", help="folder of training images")
+    parser.add_argument("--masks", help="folder of hole masks (PNG, white = hole); generated strokes are always added")
+    parser.add_argument("--landmarks", help="landmarks .npz of --data (main.py landmarks), for maskedface")
+    parser.add_argument("--val", help="folder of validation images (used by eval)")
+    parser.add_argument("--domain", help="weight set of an engine that has several (regionwise: faces or scenes)")
+    parser.add_argument("--steps", type=int, help=f"training steps (default {DEFAULT_STEPS} unless --minutes is given)")
+    parser.add_argument("--minutes", type=float,
+                        help="end the run this long after it starts (data loading included), every phase trained inside it")
+    parser.add_argument("--export-every", type=float, metavar="MINUTES",
+                        help="write RUN/export (fp16 weights, card, sample grid) this often; always at the end")
+    parser.add_argument("--init-from", metavar="FOLDER", help="start from exported weights (weights/E, RUN/export)")
+    parser.add_argument("--batch", type=int, help="images per step (default: the engine's)")
+    parser.add_argument("--lr", type=float, help="learning rate (default: the engine's paper value)")
+    parser.add_argument("--size", type=int, help="image side (default 128; a domain's resolution)")
+    parser.add_argument("--base", type=int, help="generator width (default 32, or the --init-from weights')")
+    parser.add_argument("--edge-sigma", type=float, help="Canny smoothing for the edge priors")
+    parser.add_argument("--masks-generated", dest="generated_masks", type=int, help="free-form stroke masks added to the mask folder's")
+    parser.add_argument("--amp", choices=("auto", "none", "bf16"), help="bf16 autocast (auto: on CUDA)")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, help="torch.compile the networks (measure first)")
+    parser.add_argument("--vgg", help="VGG features file for perceptual/style losses (default: looked for)")
+    parser.add_argument("--random-vgg", action="store_true", default=None, help="allow a fixed-seed random VGG when no file is found")
+    parser.add_argument("--limit", type=int, help="use only the first N images (smoke runs)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--checkpoint-minutes", type=float)
+    parser.add_argument("--sample-every", type=int)
+    parser.add_argument("--log-every", type=int, help="steps between metrics lines (each waits for the GPU)")
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    run = Path(args.out)
+
+def _given(args: argparse.Namespace) -> dict:
+    from engines.training.config import TrainConfig
+
+    names = {f.name for f in fields(TrainConfig)} - {"engine", "out"}
+    return {name: getattr(args, name, None) for name in names}
+
+
+def train_config(args: argparse.Namespace):
+    """The run's config: a new one (defaults < the engine's < the user's), or the resumed run's with what changed."""
+    from engines.training.config import TrainConfig, resolve, resumed
+    from engines.training.export import init_width
+    from engines.training.families import paper_defaults
+
+    run, given = Path(args.out), _given(args)
     if args.resume:
         if not (run / "checkpoint" / "config.json").is_file():
             raise InputError(f"{run} has no checkpoint to resume from.")
-        config = TrainConfig.load(run / "checkpoint" / "config.json")
-        config.steps = args.steps if args.steps != 20_000 else config.steps
-    else:
-        if (run / "checkpoint").exists():
-            raise InputError(f"{run} already holds a run; use --resume to continue it or choose another --out.")
-        config = TrainConfig(engine=args.engine, data=args.data, out=args.out, masks=args.masks, val=args.val, landmarks=args.landmarks,
-                             domain=args.domain, steps=args.steps, batch=args.batch, lr=args.lr, size=args.size, base=args.base, seed=args.seed,
-                             amp=args.amp, limit=args.limit, device=args.device, edge_sigma=args.edge_sigma,
-                             generated_masks=args.masks_generated, checkpoint_minutes=args.checkpoint_minutes,
-                             sample_every=args.sample_every, log_every=args.log_every)
-    run_with_bar(train(config, resume=args.resume, cancel=CancelToken()), f"train {config.engine}")
-    print(f"Run in {run}: checkpoint/, metrics.jsonl, samples/.")
+        return resumed(TrainConfig.load(run / "checkpoint" / "config.json"), {**given, "engine": args.engine}, str(run))
+    if (run / "checkpoint").exists():
+        raise InputError(f"{run} already holds a run; use --resume to continue it or choose another --out.")
+    defaults = paper_defaults(args.engine, args.domain)
+    if args.init_from:
+        if not Path(args.init_from).is_dir():
+            raise InputError(f"--init-from {args.init_from}: no such folder.")
+        defaults.update(init_width(Path(args.init_from), args.engine))
+    return resolve(args.engine, {**given, "out": str(run)}, defaults)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from engines.training.loop import train
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = train_config(args)
+    run = run_with_bar(train(config, resume=args.resume, cancel=CancelToken()), f"train {config.engine}")
+    exported = " and export/ (the trained networks, fp16)" if (run / "export" / "card.json").is_file() else ""
+    print(f"Run in {run}: checkpoint/, metrics.jsonl, samples/{exported}.")
     return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:
     from engines.data.masks import thin_masks
     from engines.evaluation.evaluate import engines_for, evaluate, evaluate_face_masks, format_table
-    from engines.training.export import stage_weights
+    from engines.training.export import stage_run
 
+    if args.run and args.weights:
+        raise InputError("Give --run RUN or --weights FOLDER, not both.")
+    if args.weights and not (Path(args.weights) / "card.json").is_file():
+        raise InputError(f"--weights {args.weights}: no card.json there; give an exported folder (weights/ENGINE, RUN/export).")
     with tempfile.TemporaryDirectory() as staging:
         weights = None
         if args.run:
-            stage_weights(Path(args.run), args.engine, Path(staging))
+            stage_run(Path(args.run), args.engine, Path(staging))
             weights = {args.engine: Path(staging)}
+        elif args.weights:
+            weights = {args.engine: Path(args.weights)}
         engines = engines_for([args.engine], args.device, weights, args.domain)
         if args.face_masks:
             work = evaluate_face_masks(engines, Path(args.images), Path(args.face_masks), args.size, args.limit, args.faces,
@@ -111,6 +149,14 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.run:
         (Path(args.run) / "eval.json").write_text(json.dumps(rows, indent=2))
         print(f"Wrote {Path(args.run) / 'eval.json'}")
+    if args.weights:
+        card_path = Path(args.weights) / "card.json"
+        card = json.loads(card_path.read_text())
+        card["eval"] = rows
+        staged = card_path.with_name(".card.json.part")
+        staged.write_text(json.dumps(card, indent=2))
+        staged.replace(card_path)  # the card is not covered by its sha256 list: the weights stay trusted
+        print(f"Wrote the table into {card_path}")
     return 0
 
 

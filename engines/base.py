@@ -36,6 +36,7 @@ class Engine:
 
     spec: ClassVar[EngineSpec]
     uses_device: ClassVar[bool] = False
+    note: str = ""  # said with every result: what this instance runs without (a network its weights lack)
 
     def __init__(self, device: str = "cpu", weights_dir: Path | None = None) -> None:
         self.device = device

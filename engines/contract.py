@@ -77,6 +77,17 @@ class Domain:
 
 
 @dataclass(frozen=True)
+class OptionalNetwork:
+    """A network an engine can run without: an export leaves it out when it was never trained, and the option that
+    uses it is then forced to ``off`` (the editor disables it, results say so)."""
+
+    file: str  # under weights/<name>/
+    title: str  # "the U-Net refiner"
+    option: str  # the option that uses it
+    off: str  # that option's value without it
+
+
+@dataclass(frozen=True)
 class EngineSpec:
     """How an engine declares itself. The UI and CLI read this instead of keeping name lists."""
 
@@ -91,7 +102,8 @@ class EngineSpec:
     multiple_results: bool = False
     seeded: bool = False  # its results depend on the request's seed (the UI shows the seed only then)
     iterative: bool = False
-    weights: tuple[str, ...] = ()  # file names under weights/<name>/
+    weights: tuple[str, ...] = ()  # file names under weights/<name>/, all needed
+    optional_weights: tuple[OptionalNetwork, ...] = ()  # networks it runs without (an option forced off)
     options: tuple[Option, ...] = ()
     domains: tuple[Domain, ...] = ()  # several weight sets, chosen per fill (--domain); empty = one set
 

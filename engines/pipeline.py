@@ -128,7 +128,7 @@ def inpaint(engine: Engine, request: InpaintRequest, cancel: CancelToken | None 
     yield Progress(len(regions), len(regions), "Done")
     candidates = tuple(Candidate(o, {"seed": request.seed, "index": i}) for i, o in enumerate(outputs))
     message = f"Filled {len(regions)} hole region{'s' * (len(regions) != 1)}.{note}"
-    return InpaintResult(candidates, f"{message} {reason}".rstrip())
+    return InpaintResult(candidates, " ".join(part for part in (message, reason, engine.note) if part))
 
 
 def _face_regions(image: np.ndarray, mask: np.ndarray, spec: EngineSpec, known: tuple[np.ndarray, ...] | None) -> tuple[list[Region], str]:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from engines.base import Engine
-from engines.contract import EngineSpec
+from engines.contract import EngineSpec, OptionalNetwork
 from engines.device import resolve_device
 from engines.errors import EngineUnavailable
 
@@ -89,17 +89,29 @@ class WeightsState(StrEnum):
 
 
 def weights_state(name: str, root: Path | None = None, domain: str | None = None) -> WeightsState:
-    """An engine counts as trained only when every file it expects is present and matches its card's sha256.
-    An engine with domains: that domain's weights, or without one, trained when any domain is."""
+    """An engine counts as trained only when every file it expects (and each optional one that is there) is
+    present and matches its card's sha256. An engine with domains: that domain's weights, or without one, trained
+    when any domain is."""
     entry = spec(name)
     if not entry.weights:
         return WeightsState.NOT_NEEDED
-    if not entry.domains:
-        return files_state((root or WEIGHTS_DIR) / name, entry.weights)
-    if domain is not None:
-        return files_state((root or WEIGHTS_DIR) / name / entry.domain(domain).name, entry.weights)
-    states = [weights_state(name, root, d.name) for d in entry.domains]
-    return WeightsState.TRAINED if WeightsState.TRAINED in states else states[0]
+    if entry.domains and domain is None:
+        states = [weights_state(name, root, d.name) for d in entry.domains]
+        return WeightsState.TRAINED if WeightsState.TRAINED in states else states[0]
+    folder = weights_folder(name, root, domain)
+    present = tuple(o.file for o in entry.optional_weights if (folder / o.file).is_file())
+    return files_state(folder, entry.weights + present)
+
+
+def weights_folder(name: str, root: Path | None = None, domain: str | None = None) -> Path:
+    entry = spec(name)
+    return (root or WEIGHTS_DIR) / name / (entry.domain(domain).name if entry.domains else "")
+
+
+def missing_optional(name: str, folder: Path | None = None, domain: str | None = None) -> tuple[OptionalNetwork, ...]:
+    """The optional networks an engine's weights lack (their options run forced off)."""
+    folder = folder or weights_folder(name, None, domain)
+    return tuple(o for o in spec(name).optional_weights if not (folder / o.file).is_file())
 
 
 def trained_domains(name: str, root: Path | None = None) -> list[str]:

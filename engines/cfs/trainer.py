@@ -1,6 +1,6 @@
 """CFS training (paper section 3.3) in two phases over one run.
 
-"sketch" (the first 40 % of the steps): G_s predicts the complete sketch from the damaged grey image and
+"sketch" (the first 40 % of the run's budget, steps or minutes): G_s predicts the complete sketch from the damaged grey image and
 sketch; D_s judges (sketch, grey) pairs with the hinge loss (eq. 12); G_s minimises 0.1 adv + 10 feature
 matching (eq. 11, 13). Its binary accuracy in the hole (the paper reports 77 %) is logged.
 "image" (the rest): G_i fills the image from the damaged image and the composited sketch
@@ -27,11 +27,12 @@ from engines.losses.pixel import l1_loss
 from engines.losses.vgg import LayerReduction, VggFeatures, perceptual_loss, style_loss
 from engines.nn.images import composite
 from engines.training.config import TrainConfig
+from engines.training.gpu import adam, unwrap
+from engines.training.schedule import Phase
 from engines.training.steps import line_map_step, step_optimizer
 
 SKETCH_ADV, SKETCH_FM = 0.1, 10.0
 IMAGE_L1, IMAGE_ADV, IMAGE_PERCEPTUAL, IMAGE_STYLE, IMAGE_FM = 1.0, 0.1, 0.1, 300.0, 10.0  # eq. 14 but perceptual
-SKETCH_SHARE = 0.4
 DIS_LR_RATIO = 0.1
 
 
@@ -44,14 +45,16 @@ def sketch_accuracy(predicted: torch.Tensor, truth: torch.Tensor, hole: torch.Te
 class CfsTrainer:
     EXPORTS = {"gs": "sketch.safetensors", "gi": "image.safetensors"}
     USES_VGG = True
+    DEFAULTS: dict = {}  # the paper gives Adam and batch 6 (a 1080 Ti at 256 px), no lr: EdgeConnect's 1e-4 and batch 16
+    PHASES = (Phase("sketch", 0.4, ("gs", "ds")), Phase("image", 0.6, ("gi", "di")))
 
     def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
         self.config = config
         self.vgg = vgg
         self.models = {"gs": SketchGenerator(config.base).to(device), "ds": Discriminator(2).to(device),
                        "gi": ImageGenerator(config.base).to(device), "di": Discriminator(3).to(device)}
-        self.optimizers = {name: torch.optim.Adam(model.parameters(), lr=config.lr * (DIS_LR_RATIO if name[0] == "d" else 1),
-                                                  betas=(0.0, 0.9)) for name, model in self.models.items()}
+        self.optimizers = {name: adam(model.parameters(), device, config.lr * (DIS_LR_RATIO if name[0] == "d" else 1), (0.0, 0.9))
+                           for name, model in self.models.items()}
         self.autocast = contextlib.nullcontext
 
     @staticmethod
@@ -60,27 +63,24 @@ class CfsTrainer:
 
     draw = staticmethod(draw_batch)
 
-    def phase(self, step: int) -> str:
-        return "sketch" if step < SKETCH_SHARE * self.config.steps else "image"
+    def train_step(self, batch: dict[str, torch.Tensor], step: int, phase: str) -> dict[str, torch.Tensor]:
+        return self._sketch_step(batch) if phase == "sketch" else self._image_step(batch)
 
-    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
-        return self._sketch_step(batch) if self.phase(step) == "sketch" else self._image_step(batch)
-
-    def _sketch_step(self, batch) -> dict[str, float]:
+    def _sketch_step(self, batch) -> dict[str, torch.Tensor]:
         for name in ("gs", "ds"):
             self.models[name].train()
         predicted, metrics = line_map_step(self, "gs", "ds", batch, GanKind.HINGE, SKETCH_ADV, SKETCH_FM, "sketch")
         accuracy = sketch_accuracy(predicted.detach(), batch["edge"], batch["mask"])
-        return {**metrics, "gen_sketch_accuracy": accuracy.item()}
+        return {**metrics, "gen_sketch_accuracy": accuracy}
 
     @torch.no_grad()
     def composited_sketch(self, batch) -> torch.Tensor:
-        gs = getattr(self.models["gs"], "module", self.models["gs"])
+        gs = unwrap(self.models["gs"])
         gs.eval()
         grey, sketch, hole = batch["grey"], batch["edge"], batch["mask"]
         return composite(gs(grey, sketch, hole), sketch, hole)
 
-    def _image_step(self, batch) -> dict[str, float]:
+    def _image_step(self, batch) -> dict[str, torch.Tensor]:
         gi, di = self.models["gi"], self.models["di"]
         gi.train()
         di.train()
@@ -102,14 +102,14 @@ class CfsTrainer:
             style = style_loss(out_features, real_vgg, LayerReduction.MEAN)
             loss = IMAGE_L1 * l1 + IMAGE_ADV * adv + IMAGE_PERCEPTUAL * perceptual + IMAGE_STYLE * style + IMAGE_FM * fm
         step_optimizer(self.optimizers["gi"], loss)
-        return {**{f"dis_image_{k[4:]}": v for k, v in d_metrics.items()}, "gen_image_l1": l1.item(), "gen_image_adv": adv.item(),
-                "gen_image_perceptual": perceptual.item(), "gen_image_style": style.item(), "gen_image_fm": fm.item(),
-                "gen_image_hole_l1": l1_loss(output.detach().float(), image, hole).item()}
+        return {**{f"dis_image_{k[4:]}": v for k, v in d_metrics.items()}, "gen_image_l1": l1, "gen_image_adv": adv,
+                "gen_image_perceptual": perceptual, "gen_image_style": style, "gen_image_fm": fm,
+                "gen_image_hole_l1": l1_loss(output.detach().float(), image, hole)}
 
     @torch.no_grad()
     def sample(self, batch: dict[str, torch.Tensor], rows: int = 4) -> np.ndarray:
         """masked input | composited sketch | result | true sketch | truth, one row per image."""
-        gi = getattr(self.models["gi"], "module", self.models["gi"])
+        gi = unwrap(self.models["gi"])
         gi.eval()
         small = {k: v[:rows].float() for k, v in batch.items()}
         image, hole, truth = small["image"], small["mask"], small["edge"]

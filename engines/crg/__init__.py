@@ -4,7 +4,7 @@ paper against code: docs/papers/crg.md."""
 from pathlib import Path
 
 from engines import registry
-from engines.contract import EngineSpec, Need, Option, OptionKind
+from engines.contract import EngineSpec, Need, OptionalNetwork, Option, OptionKind
 
 SCORER_FOLDER = "crg-quality"  # the quality discriminator, trained on its own (`main.py train crg-quality`)
 SCORER_FILE = "quality.safetensors"
@@ -22,7 +22,8 @@ SPEC = EngineSpec(
     multiple_results=True,
     seeded=True,
     iterative=True,
-    weights=("encoder.safetensors", "generator.safetensors", "refiner.safetensors"),
+    weights=("encoder.safetensors", "generator.safetensors"),
+    optional_weights=(OptionalNetwork("refiner.safetensors", "U-Net refiner", "refine", "no"),),  # trained last
     options=(
         Option("initial", OptionKind.CHOICE, "mean", "What fills the hole before the first cycle (strokes are laid over it)",
                choices=("mean", "noise")),

@@ -35,7 +35,7 @@ def initial_fill(image: torch.Tensor, hole: torch.Tensor, kind: InitialFill, str
     """I_0 from images N x 3 x S x S in [0, 1] and holes N x 1 x S x S; the user's strokes (N x 4 x S x S RGBA in
     [0, 1]), when given, are laid over the fill as drawn."""
     if kind is InitialFill.NOISE:
-        noise = torch.rand(image.shape, generator=generator).to(image.device) - 0.5
+        noise = torch.rand(image.shape, generator=generator, device=generator.device).to(image.device) - 0.5
         fill = 0.5 + noise
     else:
         known = 1 - hole

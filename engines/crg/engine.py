@@ -1,6 +1,9 @@
 """CRG at inference: for each result, an initial fill (result 1: the chosen one; the others: seeded noise), the
 scored cycle loop with every cycle shown, the best cycle, then the U-Net refiner. Results are ranked by score.
 
+Weights exported from a run that stopped before the refiner trained have no refiner file: the engine then runs
+with refine off whatever the option says, and every result says so (it never runs an untrained refiner).
+
 Scores come from the quality discriminator in weights/crg-quality when it is installed; without it the cycles
 are not scored, the loop runs ``min_cycles`` cycles and keeps the last, and the result's message says so.
 """
@@ -34,7 +37,11 @@ class CrgEngine(Engine):
         folder = weights_dir or WEIGHTS_DIR / SPEC.name
         self.encoder = load_network(Encoder, folder / "encoder.safetensors").eval().to(device)
         self.generator = bake_spectral_norm(load_network(Generator, folder / "generator.safetensors")).to(device)
-        self.refiner = load_network(Refiner, folder / "refiner.safetensors").eval().to(device)
+        shipped = (folder / "generator.safetensors").is_file()  # else random weights for tests, the refiner too
+        refiner_file = folder / SPEC.optional_weights[0].file
+        self.refiner = load_network(Refiner, refiner_file).eval().to(device) if refiner_file.is_file() or not shipped else None
+        if self.refiner is None:
+            self.note = "Refine off: these CRG weights have no trained U-Net refiner (training stopped before its phase)."
         self.scorer: QualityScorer | None = load_scorer(device=device)
 
     def _score(self, image: torch.Tensor) -> float:
@@ -67,7 +74,7 @@ class CrgEngine(Engine):
                     yield Progress(cycle.index, options["max_cycles"], f"{label}cycle {cycle.index}{unscored}",
                                    tensor_to_image(cycle.image, "CRG"), cycle.score)
                 result, result_score = best.image, best.score
-                if options["refine"] == "yes":
+                if options["refine"] == "yes" and self.refiner is not None:
                     cancel.raise_if_cancelled()
                     result = composite(self.refiner(best.image, hole), image, hole)
                     result_score = None if score is None else score(result)

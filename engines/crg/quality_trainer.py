@@ -20,6 +20,8 @@ from engines.crg.quality import QualityDiscriminator, artifact_batch
 from engines.data.bank import Bank, batch_generator, draw_batch, face_bank
 from engines.data.masks import rectangle_masks
 from engines.training.config import TrainConfig
+from engines.training.gpu import rmsprop
+from engines.training.schedule import Phase
 
 PAPER_BATCH = 128
 PLATEAU_PATIENCE, PLATEAU_FACTOR, PLATEAU_MIN_DELTA = 15, 0.5, 1e-4  # epochs; Keras' ReduceLROnPlateau min_delta
@@ -96,11 +98,13 @@ class QualityTrainer:
     EXPORTS = {"quality": "quality.safetensors"}
     USES_VGG = False
     DEFAULTS = {"batch": PAPER_BATCH}  # the paper's hyper-parameters that differ from the generic defaults
+    PHASES = (Phase("quality", 1.0, ("quality",)),)
+    FIXED_SIZE = 128  # it scores aligned 128 px faces (engines/crg/scorer.py), its last layer sized for them
 
     def __init__(self, config: TrainConfig, device: torch.device, vgg: None) -> None:
         self.config = config
         self.models = {"quality": QualityDiscriminator(config.size).to(device)}
-        self.optimizers = {"quality": torch.optim.RMSprop(self.models["quality"].parameters(), lr=config.lr, alpha=0.9, eps=1e-8)}
+        self.optimizers = {"quality": rmsprop(self.models["quality"].parameters(), device, config.lr, alpha=0.9, eps=1e-8)}
         self.plateau = PlateauHalving(self.optimizers["quality"])
         self.validation_bce: float | None = None
         self.autocast = contextlib.nullcontext
@@ -113,17 +117,14 @@ class QualityTrainer:
     def draw(bank: QualityBank, batch: int, seed: int, step: int, rank: int = 0) -> dict[str, torch.Tensor]:
         """A training batch with artifacts; at the end of every epoch also the validation set."""
         drawn = draw_batch(bank.train, batch, seed, step, rank)
-        generator = batch_generator(seed + 1, step, rank)
+        generator = batch_generator(seed + 1, step, rank, drawn["image"].device)
         images, labels = artifact_batch(drawn["image"], artifact_masks(drawn["mask"], generator), generator)
         out = {"image": images, "label": labels}
         if (step + 1) % bank.steps_per_epoch(batch) == 0:
             out.update(val_image=bank.val_images, val_label=bank.val_labels)
         return out
 
-    def phase(self, step: int) -> str:
-        return "quality"
-
-    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def train_step(self, batch: dict[str, torch.Tensor], step: int, phase: str) -> dict[str, torch.Tensor | float]:
         model = self.models["quality"]
         model.train()
         with self.autocast():
@@ -135,9 +136,10 @@ class QualityTrainer:
         if "val_image" in batch:
             self.validation_bce = self.validate(batch["val_image"], batch["val_label"])
             self.plateau.step(self.validation_bce)
-        real = batch["label"] > 0.5
-        metrics = {"dis_bce": loss.item(), "dis_real_score": scores[real].mean().item(),
-                   "dis_artifact_score": scores[~real].mean().item(), "dis_lr": self.optimizers["quality"].param_groups[0]["lr"]}
+        real = (batch["label"] > 0.5).float()
+        mean_where = lambda rows: (scores.detach() * rows).sum() / rows.sum().clamp_min(1)  # noqa: E731  (no host sync)
+        metrics = {"dis_bce": loss, "dis_real_score": mean_where(real), "dis_artifact_score": mean_where(1 - real),
+                   "dis_lr": self.optimizers["quality"].param_groups[0]["lr"]}
         if self.validation_bce is not None:
             metrics["dis_val_bce"] = self.validation_bce
         return metrics

@@ -1,6 +1,6 @@
 """CRG training, in two phases over one run.
 
-"gan" (the first three quarters of the steps): G with spectral norm against the critic (hinge loss), and the
+"gan" (the first three quarters of the run's budget, steps or minutes): G with spectral norm against the critic (hinge loss), and the
 encoder beside it. One G+E step minimises ADV * hinge(-D(G(z))) + REC_L1 * |G(E(x)) - x| + REC_PERCEPTUAL *
 perceptual(G(E(x)), x) + LATENT * |E(G(z)) - z|^2 (G(z) detached there, so the latent cycle trains E only).
 The reconstruction terms also train G, so faces it has not sampled itself stay in its range: that is what the
@@ -33,26 +33,29 @@ from engines.losses.pixel import l1_loss
 from engines.losses.vgg import LayerReduction, VggFeatures, perceptual_loss, style_loss
 from engines.nn.images import composite
 from engines.training.config import TrainConfig
+from engines.training.gpu import adam, unwrap
+from engines.training.schedule import Phase
 
 ADV, REC_L1, REC_PERCEPTUAL, LATENT = 1.0, 10.0, 1.0, 1.0
 K_STYLE = 150.0
 COARSE_CYCLES = (3, 10)  # unscored cycles before the refiner, drawn per step; 10 = the engine's min_cycles
-GAN_SHARE = 0.75
 REFINER_LR_RATIO = 2.0
 
 
 class CrgTrainer:
     EXPORTS = {"encoder": "encoder.safetensors", "generator": "generator.safetensors", "refiner": "refiner.safetensors"}
     USES_VGG = True
+    DEFAULTS: dict = {}  # lr 1e-4 for G, E and the critic; the refiner at REFINER_LR_RATIO x (the paper's 2e-4)
+    PHASES = (Phase("gan", 0.75, ("generator", "encoder", "critic")), Phase("refine", 0.25, ("refiner",)))
 
     def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
         self.config = config
         self.vgg = vgg
         self.models = {"generator": Generator(config.base).to(device), "encoder": Encoder(config.base).to(device),
                        "critic": Discriminator(config.base).to(device), "refiner": Refiner(config.base).to(device)}
-        adam = lambda name, lr: torch.optim.Adam(self.models[name].parameters(), lr=lr, betas=(0.0, 0.9))  # noqa: E731
-        self.optimizers = {name: adam(name, config.lr) for name in ("generator", "encoder", "critic")}
-        self.optimizers["refiner"] = torch.optim.Adam(self.models["refiner"].parameters(), lr=config.lr * REFINER_LR_RATIO)
+        self.optimizers = {name: adam(self.models[name].parameters(), device, config.lr, (0.0, 0.9))
+                           for name in ("generator", "encoder", "critic")}
+        self.optimizers["refiner"] = adam(self.models["refiner"].parameters(), device, config.lr * REFINER_LR_RATIO)
         self.autocast = contextlib.nullcontext
 
     load_data = staticmethod(face_bank)
@@ -60,11 +63,9 @@ class CrgTrainer:
     @staticmethod
     def draw(bank: Bank, batch: int, seed: int, step: int, rank: int = 0) -> dict[str, torch.Tensor]:
         drawn = draw_batch(bank, batch, seed, step, rank)
-        drawn["z"] = torch.randn(batch, Z_DIM, generator=batch_generator(seed + 2, step, rank)).to(drawn["image"].device)
+        device = drawn["image"].device
+        drawn["z"] = torch.randn(batch, Z_DIM, generator=batch_generator(seed + 2, step, rank, device), device=device)
         return drawn
-
-    def phase(self, step: int) -> str:
-        return "gan" if step < GAN_SHARE * self.config.steps else "refine"
 
     def _step(self, names: tuple[str, ...], loss: torch.Tensor) -> None:
         for name in names:
@@ -73,10 +74,10 @@ class CrgTrainer:
         for name in names:
             self.optimizers[name].step()
 
-    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
-        return self._gan_step(batch) if self.phase(step) == "gan" else self._refine_step(batch, step)
+    def train_step(self, batch: dict[str, torch.Tensor], step: int, phase: str) -> dict[str, torch.Tensor]:
+        return self._gan_step(batch) if phase == "gan" else self._refine_step(batch, step)
 
-    def _gan_step(self, batch) -> dict[str, float]:
+    def _gan_step(self, batch) -> dict[str, torch.Tensor]:
         g, e, d = (self.models[n] for n in ("generator", "encoder", "critic"))
         for model in (g, e, d):
             model.train()
@@ -93,13 +94,12 @@ class CrgTrainer:
             latent = nn.functional.mse_loss(e(fake.detach()).float(), z)
             loss = ADV * adv + REC_L1 * rec_l1 + REC_PERCEPTUAL * rec_perceptual + LATENT * latent
         self._step(("generator", "encoder"), loss)
-        return {**d_metrics, "gen_adv": adv.item(), "gen_rec_l1": rec_l1.item(), "gen_rec_perceptual": rec_perceptual.item(),
-                "gen_latent": latent.item()}
+        return {**d_metrics, "gen_adv": adv, "gen_rec_l1": rec_l1, "gen_rec_perceptual": rec_perceptual, "gen_latent": latent}
 
     @torch.no_grad()
     def coarse(self, image: torch.Tensor, hole: torch.Tensor, generator: torch.Generator, cycles: int) -> torch.Tensor:
         """``cycles`` cycles of the current G(E(.)) from a mean fill (even rows) or noise (odd rows)."""
-        g, e = (getattr(self.models[n], "module", self.models[n]) for n in ("generator", "encoder"))
+        g, e = (unwrap(self.models[n]) for n in ("generator", "encoder"))
         g.eval()
         e.eval()
         mean = initial_fill(image, hole, InitialFill.MEAN, None, generator)
@@ -108,21 +108,20 @@ class CrgTrainer:
         loop = run_cycles(lambda x: g(e(x)), None, image, hole, torch.where(odd, noise, mean), cycles, cycles, CancelToken())
         return drive(loop).image
 
-    def _refine_step(self, batch, step: int) -> dict[str, float]:
+    def _refine_step(self, batch, step: int) -> dict[str, torch.Tensor]:
         refiner = self.models["refiner"]
         refiner.train()
         image, hole = batch["image"], batch["mask"]
-        generator = batch_generator(self.config.seed + 3, step)
+        generator = batch_generator(self.config.seed + 3, step)  # on the host: reading the count waits for nothing
         cycles = int(torch.randint(COARSE_CYCLES[0], COARSE_CYCLES[1] + 1, (1,), generator=generator))
-        coarse = self.coarse(image, hole, generator, cycles)
+        coarse = self.coarse(image, hole, batch_generator(self.config.seed + 3, step, 0, image.device), cycles)
         with self.autocast():
             refined = refiner(coarse, hole).float()
             combined = composite(refined, coarse, hole)
             loss, l1, style = self.refine_loss(refined, combined, image)
         self._step(("refiner",), loss)
-        return {"gen_refine_l1": l1.item(), "gen_refine_style": style.item(),
-                "gen_refine_hole_l1": l1_loss(combined.detach(), image, hole).item(),
-                "gen_coarse_hole_l1": l1_loss(coarse, image, hole).item()}
+        return {"gen_refine_l1": l1, "gen_refine_style": style, "gen_refine_hole_l1": l1_loss(combined.detach(), image, hole),
+                "gen_coarse_hole_l1": l1_loss(coarse, image, hole)}
 
     def refine_loss(self, refined: torch.Tensor, combined: torch.Tensor, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Eq. 4-7: (L_joint, L_recons, L_style_Unet + L_style_comp). Each style term sums its levels (pool1, pool2
@@ -135,7 +134,7 @@ class CrgTrainer:
     @torch.no_grad()
     def sample(self, batch: dict[str, torch.Tensor], rows: int = 4) -> np.ndarray:
         """truth | G(E(truth)) | G(z) | masked (mean fill) | coarse | refined, one row per face."""
-        g, e, refiner = (getattr(self.models[n], "module", self.models[n]) for n in ("generator", "encoder", "refiner"))
+        g, e, refiner = (unwrap(self.models[n]) for n in ("generator", "encoder", "refiner"))
         refiner.eval()
         image, hole, z = batch["image"][:rows].float(), batch["mask"][:rows].float(), batch["z"][:rows].float()
         coarse = self.coarse(image, hole, torch.Generator().manual_seed(0), COARSE_CYCLES[1])

@@ -97,28 +97,50 @@ def face_bank(config, sketches: bool = False) -> Bank:
                      config.edge_sigma, config.seed, sketches=sketches)
 
 
-def batch_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 97 + rank)
+def batch_generator(seed: int, step: int, rank: int = 0, device: torch.device | str = "cpu") -> torch.Generator:
+    """The random stream of one step: on the bank's device, so a batch is drawn there without a host loop."""
+    return torch.Generator(device=device).manual_seed((seed * 1_000_003 + step) * 97 + rank)
+
+
+def random_crops(images: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """N x C x H x W -> N x C x size x size, each image cropped at its own random place (one gather)."""
+    n, c, h, w = images.shape
+    device = images.device
+    ys = torch.randint(0, h - size + 1, (n,), generator=generator, device=device)
+    xs = torch.randint(0, w - size + 1, (n,), generator=generator, device=device)
+    offsets = torch.arange(size, device=device)
+    rows, cols = ys[:, None] + offsets, xs[:, None] + offsets  # N x size each
+    return images[torch.arange(n, device=device)[:, None, None, None], torch.arange(c, device=device)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def quarter_turns(squares: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
+    """N x C x S x S, each rotated by its own number of quarter turns (0-3)."""
+    rotated = torch.stack([torch.rot90(squares, k, dims=(-2, -1)) for k in range(4)])
+    return rotated[turns, torch.arange(len(squares), device=squares.device)]
+
+
+def mirrored(images: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+    """N x C x H x W with the rows of ``flip`` (N bool) mirrored left to right."""
+    return torch.where(flip.view(-1, 1, 1, 1), images.flip(-1), images)
 
 
 def draw_batch(bank: Bank, batch: int, seed: int, step: int, rank: int = 0) -> dict[str, torch.Tensor]:
-    """image N x 3 x S x S in [0, 1]; mask N x 1 x S x S (1 = hole); edge N x 1 x S x S (faces); grey."""
-    g = batch_generator(seed, step, rank)
+    """image N x 3 x S x S in [0, 1]; mask N x 1 x S x S (1 = hole); edge N x 1 x S x S (faces); grey. Drawn where
+    the bank is (on the GPU when it fits), from its uint8 tensors."""
     device = bank.images.device
-    index = torch.randint(len(bank.images), (batch,), generator=g).to(device)
-    mask_index = torch.randint(len(bank.masks), (batch,), generator=g).to(device)
-    flip = (torch.rand(batch, generator=g) < 0.5).to(device).view(-1, 1, 1, 1)
-    mask_flip = torch.randint(0, 4, (batch,), generator=g)
-    images = bank.images[index].float() / 255
+    g = batch_generator(seed, step, rank, device)
+    index = torch.randint(len(bank.images), (batch,), generator=g, device=device)
+    mask_index = torch.randint(len(bank.masks), (batch,), generator=g, device=device)
+    flip = torch.rand(batch, generator=g, device=device) < 0.5
+    turns = torch.randint(0, 4, (batch,), generator=g, device=device)
+    images = bank.images[index]
     if bank.crop is Crop.RANDOM:
-        spare = images.shape[-1] - bank.size
-        ys, xs = torch.randint(0, spare + 1, (2, batch), generator=g).tolist()
-        images = torch.stack([im[:, y:y + bank.size, x:x + bank.size] for im, y, x in zip(images, ys, xs)])
-    images = torch.where(flip, images.flip(-1), images)
-    masks = bank.masks[mask_index].float()
-    masks = torch.stack([torch.rot90(m, int(k), dims=(1, 2)) for m, k in zip(masks, mask_flip)])
-    out = {"image": images, "mask": masks, "grey": (images * torch.tensor([0.299, 0.587, 0.114], device=device).view(1, 3, 1, 1)).sum(1, keepdim=True)}
+        images = random_crops(images, bank.size, g)
+    images = mirrored(images, flip).float() / 255
+    masks = quarter_turns(bank.masks[mask_index], turns).float()
+    grey = 0.299 * images[:, 0:1] + 0.587 * images[:, 1:2] + 0.114 * images[:, 2:3]  # no host-to-device copy
+    out = {"image": images, "mask": masks, "grey": grey}
     if bank.edges is not None:
-        edges = bank.edges[index].float() / (255 if bank.sketches else 1)
-        out["edge"] = torch.where(flip, edges.flip(-1), edges)
+        out["edge"] = mirrored(bank.edges[index], flip).float() / (255 if bank.sketches else 1)
     return out

@@ -13,8 +13,9 @@ class GanKind(StrEnum):
     HINGE = "hinge"
 
 
-def discriminator_loss(kind: GanKind, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """How well D separates real from fake; fake_logits must come from detached generator outputs."""
+def discriminator_loss(kind: GanKind, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """How well D separates real from fake; fake_logits must come from detached generator outputs. The metrics are
+    detached tensors (reading them as numbers waits for the GPU: the training loop does that every few steps)."""
     if kind is GanKind.NSGAN:
         bce = nn.functional.binary_cross_entropy_with_logits
         real = bce(real_logits, torch.ones_like(real_logits))
@@ -26,7 +27,7 @@ def discriminator_loss(kind: GanKind, real_logits: torch.Tensor, fake_logits: to
         real = torch.relu(1 - real_logits).mean()
         fake = torch.relu(1 + fake_logits).mean()
     loss = (real + fake) / 2
-    return loss, {"dis_real": real.item(), "dis_fake": fake.item(), "dis_adv": loss.item()}
+    return loss, {"dis_real": real.detach(), "dis_fake": fake.detach(), "dis_adv": loss.detach()}
 
 
 def generator_loss(kind: GanKind, fake_logits: torch.Tensor) -> torch.Tensor:

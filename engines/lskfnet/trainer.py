@@ -1,5 +1,5 @@
 """LSK-FNet training: the edge model, then the image model on ground-truth edges, then both jointly (the image
-model fed the edge model's predictions). The three phases split the run's steps in thirds.
+model fed the edge model's predictions). The three phases split the run's budget (steps or minutes) in thirds.
 
 Loss weights from the paper (section 4): edges adv 1 + feature matching 10 (eq. 4; summed over D1's layers as
 eq. 3 writes it); image L1 1 + adv 0.1 + perceptual 0.1 (summed over the VGG levels, eq. 7) + style 250 (the mean
@@ -12,7 +12,6 @@ import contextlib
 
 import numpy as np
 import torch
-from torch import nn
 
 from engines.data.bank import draw_batch, face_bank
 from engines.losses.adversarial import GanKind, discriminator_loss, generator_loss
@@ -22,21 +21,21 @@ from engines.lskfnet.networks import EdgeGenerator, ImageGenerator
 from engines.nn.blocks import PatchDiscriminator
 from engines.nn.images import composite
 from engines.training.config import TrainConfig
+from engines.training.gpu import adam, unwrap
+from engines.training.schedule import Phase
 from engines.training.steps import line_map_step, step_optimizer
 
 EDGE_ADV, EDGE_FM = 1.0, 10.0
 IMAGE_L1, IMAGE_ADV, IMAGE_PERCEPTUAL, IMAGE_STYLE = 1.0, 0.1, 0.1, 250.0
 DIS_LR_RATIO = 0.1
-PHASES = ("edge", "inpaint", "joint")
-
-
-def _adam(module: nn.Module, lr: float) -> torch.optim.Adam:
-    return torch.optim.Adam(module.parameters(), lr=lr, betas=(0.0, 0.9))
 
 
 class LskfnetTrainer:
     EXPORTS = {"g1": "edge.safetensors", "g2": "image.safetensors"}  # checkpoint model -> shipped file
     USES_VGG = True  # perceptual and style losses
+    DEFAULTS: dict = {}  # EdgeConnect's lr 1e-4 (the paper gives none), as the generic default
+    PHASES = (Phase("edge", 1 / 3, ("g1", "d1")), Phase("inpaint", 1 / 3, ("g2", "d2")),
+              Phase("joint", 1 / 3, ("g1", "d1", "g2", "d2")))
 
     def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
         self.config = config
@@ -48,23 +47,18 @@ class LskfnetTrainer:
             "g2": ImageGenerator(config.base).to(device),
             "d2": PatchDiscriminator(4).to(device),  # in: image(3) + composited edge(1)
         }
-        lr = config.lr
-        self.optimizers = {name: _adam(model, lr * (DIS_LR_RATIO if name.startswith("d") else 1.0))
-                           for name, model in self.models.items()}
+        self.optimizers = {name: adam(model.parameters(), device, config.lr * (DIS_LR_RATIO if name.startswith("d") else 1.0),
+                                      (0.0, 0.9)) for name, model in self.models.items()}
         self.autocast = contextlib.nullcontext
 
     load_data = staticmethod(face_bank)
 
     draw = staticmethod(draw_batch)
 
-    def phase(self, step: int) -> str:
-        return PHASES[min(2, step * 3 // max(1, self.config.steps))]
-
-    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def train_step(self, batch: dict[str, torch.Tensor], step: int, phase: str) -> dict[str, torch.Tensor]:
         for model in self.models.values():
             model.train()
-        phase = self.phase(step)
-        metrics: dict[str, float] = {}
+        metrics: dict[str, torch.Tensor] = {}
         predicted = None
         if phase in ("edge", "joint"):
             predicted = self._edge_step(batch, metrics)
@@ -78,7 +72,7 @@ class LskfnetTrainer:
         hole = batch["mask"].expand_as(batch["edge"])
         precision_hits = ((predicted.detach() > 0.5) & (batch["edge"] > 0.5) & (hole > 0)).sum()
         recall = precision_hits / ((batch["edge"] > 0.5) & (hole > 0)).sum().clamp_min(1)
-        metrics.update({**edge_metrics, "gen_edge_recall": recall.item()})
+        metrics.update({**edge_metrics, "gen_edge_recall": recall})
         return predicted
 
     def _image_step(self, batch, edges: torch.Tensor, metrics) -> None:
@@ -102,13 +96,13 @@ class LskfnetTrainer:
             loss = IMAGE_L1 * l1 + IMAGE_ADV * adv + IMAGE_PERCEPTUAL * perceptual + IMAGE_STYLE * style
         step_optimizer(self.optimizers["g2"], loss)
         hole_l1 = l1_loss(output.detach().float(), image, mask)
-        metrics.update({"gen_image_l1": l1.item(), "gen_image_adv": adv.item(), "gen_image_perceptual": perceptual.item(),
-                        "gen_image_style": style.item(), "gen_image_hole_l1": hole_l1.item()})
+        metrics.update({"gen_image_l1": l1, "gen_image_adv": adv, "gen_image_perceptual": perceptual, "gen_image_style": style,
+                        "gen_image_hole_l1": hole_l1})
 
     @torch.no_grad()
     def sample(self, batch: dict[str, torch.Tensor], rows: int = 4) -> np.ndarray:
         """A PNG-ready grid: masked input | predicted edges | result | ground truth, one row per image."""
-        g1, g2 = (getattr(self.models[n], "module", self.models[n]) for n in ("g1", "g2"))
+        g1, g2 = (unwrap(self.models[n]) for n in ("g1", "g2"))
         g1.eval()
         g2.eval()
         image, mask, grey, edge = (batch[k][:rows].float() for k in ("image", "mask", "grey", "edge"))

@@ -16,6 +16,8 @@ from engines.maskedface.data import MaskedBank, draw_masked_batch, load_masked_b
 from engines.maskedface.networks import MaskedFaceDiscriminator, MaskedFaceGenerator
 from engines.nn.images import composite
 from engines.training.config import TrainConfig
+from engines.training.gpu import adam, unwrap
+from engines.training.schedule import Phase
 from engines.training.steps import step_optimizer
 
 ADV, L1, TV = 0.01, 0.95, 0.04
@@ -25,11 +27,13 @@ VARIANTS = 3  # Algorithm-1 masked versions of each face
 class MaskedFaceTrainer:
     EXPORTS = {"g": "generator.safetensors"}
     USES_VGG = False  # adversarial + L1 + TV only
+    DEFAULTS = {"lr": 2e-4}  # Table I (its batch, 1500, was sized to the authors' GPU memory: the generic 16 is kept)
+    PHASES = (Phase("gan", 1.0, ("g", "d")),)
 
     def __init__(self, config: TrainConfig, device: torch.device, vgg: None) -> None:
         self.config = config
         self.models = {"g": MaskedFaceGenerator().to(device), "d": MaskedFaceDiscriminator().to(device)}
-        self.optimizers = {name: torch.optim.Adam(m.parameters(), lr=config.lr, betas=(0.5, 0.999)) for name, m in self.models.items()}
+        self.optimizers = {name: adam(m.parameters(), device, config.lr, (0.5, 0.999)) for name, m in self.models.items()}
         self.autocast = contextlib.nullcontext
 
     @staticmethod
@@ -40,10 +44,7 @@ class MaskedFaceTrainer:
 
     draw = staticmethod(draw_masked_batch)
 
-    def phase(self, step: int) -> str:
-        return "gan"
-
-    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def train_step(self, batch: dict[str, torch.Tensor], step: int, phase: str) -> dict[str, torch.Tensor]:
         g, d = self.models["g"], self.models["d"]
         g.train()
         d.train()
@@ -60,12 +61,12 @@ class MaskedFaceTrainer:
             loss = ADV * adv + L1 * l1 + TV * tv
         step_optimizer(self.optimizers["g"], loss)
         hole_l1 = l1_loss(output.detach().float(), image, hole)
-        return {**d_metrics, "gen_adv": adv.item(), "gen_l1": l1.item(), "gen_tv": tv.item(), "gen_hole_l1": hole_l1.item()}
+        return {**d_metrics, "gen_adv": adv, "gen_l1": l1, "gen_tv": tv, "gen_hole_l1": hole_l1}
 
     @torch.no_grad()
     def sample(self, batch: dict[str, torch.Tensor], rows: int = 4) -> np.ndarray:
         """masked input | result | truth, one row per face."""
-        g = getattr(self.models["g"], "module", self.models["g"])
+        g = unwrap(self.models["g"])
         g.eval()
         masked, image, hole = (batch[k][:rows].float() for k in ("masked", "image", "mask"))
         result = composite(g(masked, hole), masked, hole)

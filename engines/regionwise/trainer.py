@@ -1,7 +1,7 @@
 """Region-wise GAN training (paper section III, Algorithm 1, eq. 2-7).
 
 L = L_r + lambda1 L_c + lambda2 L_s - lambda3 L_a with lambda1 = 1e-5, lambda2 = 1e-3, lambda3 = 0 for the
-first PRETRAIN_SHARE of the steps ("pretrain"; the paper: 20 of 29 epochs) and 1 after ("adversarial"):
+first 70 % of the run's budget ("pretrain"; the paper: 20 of 29 epochs) and 1 after ("adversarial"):
 - L_r: L1 of I_p1 and of I_p2 against the truth (eq. 2);
 - L_c: the correlation loss on the pool2 features of I_c1 (eq. 3-4; engines/losses/vgg.py);
 - L_s: the style loss on pool1-3-level features of I_c2 (eq. 5);
@@ -26,10 +26,11 @@ from engines.nn.region_conv import mask_like
 from engines.regionwise import SPEC
 from engines.regionwise.networks import PerceivingNet, RegionDiscriminator, SemanticNet
 from engines.training.config import TrainConfig
+from engines.training.gpu import adam
+from engines.training.schedule import Phase
 from engines.training.steps import step_optimizer
 
 LAMBDA_CORRELATION, LAMBDA_STYLE, LAMBDA_ADV, ALPHA = 1e-5, 1e-3, 1.0, 0.01
-PRETRAIN_SHARE = 0.7
 
 
 def _weighted_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -39,15 +40,17 @@ def _weighted_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
 class RegionwiseTrainer:
     EXPORTS = {"semantic": "semantic.safetensors", "perceiving": "perceiving.safetensors"}
     USES_VGG = True
+    DEFAULTS: dict = {}  # the paper's lr 1e-4 is the generic default; the size follows the domain (scenes 256)
+    PHASES = (Phase("pretrain", 0.7, ("semantic", "perceiving")), Phase("adversarial", 0.3, ("semantic", "perceiving", "critic")))
 
     def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
         self.config = config
         self.vgg = vgg
         self.models = {"semantic": SemanticNet(config.base).to(device), "perceiving": PerceivingNet(config.base).to(device),
                        "critic": RegionDiscriminator().to(device)}
-        self.optimizers = {"generators": torch.optim.Adam(list(self.models["semantic"].parameters()) +
-                                                          list(self.models["perceiving"].parameters()), lr=config.lr),
-                           "critic": torch.optim.Adam(self.models["critic"].parameters(), lr=config.lr)}
+        generators = list(self.models["semantic"].parameters()) + list(self.models["perceiving"].parameters())
+        self.optimizers = {"generators": adam(generators, device, config.lr),
+                           "critic": adam(self.models["critic"].parameters(), device, config.lr)}
         self.autocast = contextlib.nullcontext
 
     @staticmethod
@@ -62,9 +65,6 @@ class RegionwiseTrainer:
 
     draw = staticmethod(draw_batch)
 
-    def phase(self, step: int) -> str:
-        return "pretrain" if step < PRETRAIN_SHARE * self.config.steps else "adversarial"
-
     def forward(self, image: torch.Tensor, hole: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """I_p1, I_c1, I_p2, I_c2 (Algorithm 1, lines 5-8)."""
         predicted1 = self.models["semantic"](image, hole)
@@ -72,12 +72,12 @@ class RegionwiseTrainer:
         predicted2 = self.models["perceiving"](composite1, hole)
         return predicted1, composite1, predicted2, composite(predicted2, image, hole)
 
-    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def train_step(self, batch: dict[str, torch.Tensor], step: int, phase: str) -> dict[str, torch.Tensor]:
         for model in self.models.values():
             model.train()
         image, hole = batch["image"], batch["mask"]
-        adversarial = self.phase(step) == "adversarial"
-        metrics: dict[str, float] = {}
+        adversarial = phase == "adversarial"
+        metrics: dict[str, torch.Tensor] = {}
         with self.autocast():
             predicted1, composite1, predicted2, composite2 = (t.float() for t in self.forward(image, hole))
         critic = self.models["critic"]
@@ -88,7 +88,7 @@ class RegionwiseTrainer:
                 fakes = [critic(p.detach(), hole).float() for p in (predicted1, predicted2)]
                 d_loss = ALPHA * _weighted_mean(torch.relu(1 - real), weights) + sum(_weighted_mean(torch.relu(1 + f), weights) for f in fakes)
             step_optimizer(self.optimizers["critic"], d_loss)
-            metrics.update({"dis_adv": d_loss.item(), "dis_real": real.mean().item()})
+            metrics.update({"dis_adv": d_loss, "dis_real": real.mean()})
         with self.autocast():
             reconstruction = l1_loss(predicted1, image) + l1_loss(predicted2, image)
             target = self.vgg.pooled(image)
@@ -98,10 +98,10 @@ class RegionwiseTrainer:
             if adversarial:
                 adv = -sum(_weighted_mean(critic(p, hole).float(), weights) for p in (predicted1, predicted2))
                 loss = loss + LAMBDA_ADV * adv
-                metrics["gen_adv"] = adv.item()
+                metrics["gen_adv"] = adv
         step_optimizer(self.optimizers["generators"], loss)
-        metrics.update({"gen_reconstruction": reconstruction.item(), "gen_correlation": correlation.item(),
-                        "gen_style": style.item(), "gen_hole_l1": l1_loss(composite2.detach(), image, hole).item()})
+        metrics.update({"gen_reconstruction": reconstruction, "gen_correlation": correlation, "gen_style": style,
+                        "gen_hole_l1": l1_loss(composite2.detach(), image, hole)})
         return metrics
 
     @torch.no_grad()

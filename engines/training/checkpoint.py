@@ -1,5 +1,6 @@
 """Checkpoints: model weights as safetensors, optimizer state beside (loaded with weights_only=True), the
-config and the step. Written to a temporary folder and renamed, so a kill never leaves half a checkpoint."""
+config and the run's state (step, progress through its schedule, steps each network trained). Written to a
+temporary folder and renamed, so a kill never leaves half a checkpoint."""
 from __future__ import annotations
 
 import json
@@ -11,23 +12,25 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from engines.training.config import TrainConfig
+from engines.training.gpu import unwrap
 
 
-def _state(module: nn.Module) -> dict[str, torch.Tensor]:
-    module = getattr(module, "module", module)  # unwrap DistributedDataParallel
-    return {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+def network_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """The network's weights on the CPU (unwrapped from DDP and torch.compile)."""
+    return {k: v.detach().to("cpu").contiguous() for k, v in unwrap(module).state_dict().items()}
 
 
-def save_checkpoint(run: Path, step: int, config: TrainConfig, models: dict[str, nn.Module], optimizers: dict) -> Path:
+def save_checkpoint(run: Path, state: dict, config: TrainConfig, models: dict[str, nn.Module], optimizers: dict) -> Path:
+    """``state``: {"step", "progress", "network_steps"} (see engines/training/schedule.py)."""
     final = run / "checkpoint"
     tmp = run / "checkpoint.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for name, model in models.items():
-        save_file(_state(model), str(tmp / f"{name}.safetensors"))
+        save_file(network_state(model), str(tmp / f"{name}.safetensors"))
     torch.save({name: opt.state_dict() for name, opt in optimizers.items()}, tmp / "optimizers.pt")
     config.save(tmp / "config.json")
-    (tmp / "state.json").write_text(json.dumps({"step": step}))
+    (tmp / "state.json").write_text(json.dumps(state))
     swap_in(tmp, final)
     return final
 
@@ -42,16 +45,23 @@ def swap_in(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def load_checkpoint(run: Path, models: dict[str, nn.Module], optimizers: dict | None = None, device: str = "cpu") -> int:
-    """Restore weights (and optimizer state); returns the step to continue from."""
+def load_checkpoint(run: Path, models: dict[str, nn.Module], optimizers: dict | None = None, device: str = "cpu") -> dict:
+    """Restore weights (and optimizer state); returns the run's state to continue from."""
     folder = run / "checkpoint"
     for name, model in models.items():
-        getattr(model, "module", model).load_state_dict(load_file(str(folder / f"{name}.safetensors"), device=str(device)))
+        unwrap(model).load_state_dict(load_file(str(folder / f"{name}.safetensors"), device=str(device)))
     if optimizers:
         states = torch.load(folder / "optimizers.pt", map_location=device, weights_only=True)
         for name, opt in optimizers.items():
             opt.load_state_dict(states[name])
-    return int(json.loads((folder / "state.json").read_text())["step"])
+    return read_state(run)
+
+
+def read_state(run: Path) -> dict:
+    """step, progress (0-1) and network_steps of the run's checkpoint (older checkpoints: the step alone)."""
+    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    return {"step": int(state["step"]), "progress": float(state.get("progress", 0.0)),
+            "network_steps": {k: int(v) for k, v in state.get("network_steps", {}).items()}}
 
 
 def has_checkpoint(run: Path) -> bool:

@@ -13,7 +13,7 @@ def step_optimizer(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None
 
 
 def line_map_step(trainer, generator: str, critic: str, batch: dict[str, torch.Tensor], gan: GanKind,
-                  adv_weight: float, fm_weight: float, prefix: str) -> tuple[torch.Tensor, dict[str, float]]:
+                  adv_weight: float, fm_weight: float, prefix: str) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """EdgeConnect's edge step, which CFS's sketch step repeats: the generator completes a line map
     (``batch["edge"]``) from the damaged grey image and map; the critic judges (map, grey) pairs; the generator
     minimises adv_weight * adversarial + fm_weight * feature matching. ``trainer`` has models, optimizers and
@@ -32,5 +32,5 @@ def line_map_step(trainer, generator: str, critic: str, batch: dict[str, torch.T
         fm = feature_matching_loss(real_features, fake_features)
     step_optimizer(trainer.optimizers[generator], adv_weight * adv + fm_weight * fm)
     metrics = {f"dis_{prefix}_{k[4:]}": v for k, v in d_metrics.items()}
-    metrics.update({f"gen_{prefix}_adv": adv.item(), f"gen_{prefix}_fm": fm.item()})
+    metrics.update({f"gen_{prefix}_adv": adv, f"gen_{prefix}_fm": fm})
     return predicted, metrics

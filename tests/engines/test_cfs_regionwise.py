@@ -20,6 +20,7 @@ from engines.regionwise.networks import PerceivingNet, RegionDiscriminator, Sema
 from engines.training.config import TrainConfig
 from engines.training.export import export
 from engines.training.loop import train
+from engines.training.metrics import logged_steps
 from tests.conftest import SAMPLES, square_mask
 from tests.engines.faces.test_faces import synthetic_landmarks
 
@@ -69,7 +70,7 @@ def _train(engine, data, out, steps, **extra):
                          generated_masks=4, sample_every=steps, log_every=1, device="cpu", **extra)
     events = []
     drive(train(config), events.append)
-    return [e.message.split(":")[0] for e in events], [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()][1:]
+    return [e.message.split(":")[0] for e in events], logged_steps(out)
 
 
 def test_cfs_trains_the_sketch_then_the_image_generator(faces, tmp_path):

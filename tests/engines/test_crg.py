@@ -3,7 +3,6 @@ the pipeline with every cycle reported, a training run through both phases, and 
 artifacts grow (a discriminator trained here on small faces)."""
 from __future__ import annotations
 
-import json
 
 import cv2
 import numpy as np
@@ -19,6 +18,7 @@ from engines.errors import Cancelled
 from engines.pipeline import inpaint
 from engines.training.config import TrainConfig
 from engines.training.loop import train
+from engines.training.metrics import logged_steps
 from tests.conftest import SAMPLES
 from tests.engines.faces.test_faces import synthetic_landmarks
 
@@ -204,7 +204,7 @@ def test_training_runs_both_phases_and_exports(tmp_path):
     events = []
     drive(train(config), events.append)
     assert [e.message.split(":")[0] for e in events] == ["gan", "gan", "gan", "refine"]
-    logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()][1:]
+    logged = logged_steps(tmp_path / "run")
     assert {"gen_adv", "gen_rec_l1", "gen_latent", "dis_adv"} <= set(logged[0])
     assert {"gen_refine_l1", "gen_refine_style", "gen_coarse_hole_l1"} <= set(logged[-1])
     assert all(np.isfinite(v) for entry in logged for k, v in entry.items() if k.startswith("gen_"))

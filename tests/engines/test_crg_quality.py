@@ -1,7 +1,6 @@
 """CRG's quality discriminator: size, artifacts, a training step, and (with trained weights) falling scores."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from engines.crg.quality import HEAVY, KINDS, QualityDiscriminator, apply_artifa
 from engines.crg.scorer import load_scorer
 from engines.training.config import TrainConfig
 from engines.training.loop import train
+from engines.training.metrics import logged_steps
 from tests.conftest import SAMPLES
 
 
@@ -63,7 +63,7 @@ def test_one_training_step_and_export(tmp_path):
     config = TrainConfig(engine="crg-quality", data=str(faces), out=str(tmp_path / "run"), steps=2, batch=4, size=64,
                          generated_masks=8, sample_every=1, log_every=1, device="cpu")
     drive(train(config))
-    last = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    last = logged_steps(tmp_path / "run")[-1]
     assert {"dis_bce", "dis_real_score", "dis_artifact_score"} <= set(last) and np.isfinite(last["dis_bce"])
     from engines.training.export import export
 

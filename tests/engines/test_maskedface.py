@@ -2,7 +2,6 @@
 face-alignment path of the pipeline."""
 from __future__ import annotations
 
-import json
 import shutil
 
 import cv2
@@ -19,6 +18,7 @@ from engines.nn.attention import ChannelAttention, SpatialAttention
 from engines.pipeline import inpaint
 from engines.training.config import TrainConfig
 from engines.training.loop import train
+from engines.training.metrics import logged_steps
 from tests.conftest import SAMPLES
 
 
@@ -125,7 +125,7 @@ def test_landmark_cache_and_one_training_step(faces_with_landmarks, tmp_path):
     events = []
     drive(train(config), events.append)
     assert len(events) == 2
-    logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()][1:]
+    logged = logged_steps(tmp_path / "run")
     assert {"gen_adv", "gen_l1", "gen_tv", "dis_adv"} <= set(logged[-1]) and np.isfinite(logged[-1]["gen_l1"])
     sample = cv2.imread(str(tmp_path / "run" / "samples" / "0000001.png"))
     assert sample.shape == (64 * 2, 64 * 3, 3)

@@ -81,10 +81,17 @@ def test_resume_after_a_stop_gives_the_same_weights(tiny_data, tmp_path):
 def test_stop_file_checkpoints_and_exits(tiny_data, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    (run / "STOP").touch()
+    (run / "STOP").touch()  # left over from an earlier stop: not a request to this run
     events = []
-    drive(train(_config(tiny_data, run, steps=50)), events.append)
-    assert events[-1].message == "stopped; checkpoint saved" and events[-1].step == 1
+
+    def stop_after_two(event):
+        events.append(event)
+        if event.step == 2:
+            (run / "STOP").touch()
+
+    drive(train(_config(tiny_data, run, steps=50)), stop_after_two)
+    assert events[-1].message == "stopped; checkpoint saved" and events[-1].step == 3, "checked after every step"
+    assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] == 3
 
 
 def _main(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
