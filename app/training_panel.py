@@ -54,16 +54,20 @@ class TrainingPanel(QWidget):
         self.masks.setPlaceholderText("hole masks folder (lskfnet; generated strokes are always added)")
         self.landmarks.setPlaceholderText("landmarks .npz of the data folder (maskedface: main.py landmarks)")
         self.val_masks.setPlaceholderText("eval: masks folder (lskfnet) or val landmarks .npz (maskedface)")
+        # 0 = "default": the value then comes from TrainConfig and the engine's own (paper) settings, written down once
         self.size, self.steps, self.batch, self.width, self.gpus = (QSpinBox() for _ in range(5))
-        for box, low, high, value in ((self.size, 32, 512, 128), (self.steps, 1, 10**7, 20_000), (self.batch, 1, 4096, 16),
-                                      (self.width, 4, 128, 32), (self.gpus, 1, 64, 1)):
-            box.setRange(low, high)
-            box.setValue(value)
-        self.lr = QDoubleSpinBox()
+        for box, high in ((self.size, 512), (self.steps, 10**7), (self.batch, 4096), (self.width, 128)):
+            box.setRange(0, high)
+            box.setSpecialValueText("default")
+        self.gpus.setRange(1, 64)
+        self.minutes, self.lr = QDoubleSpinBox(), QDoubleSpinBox()
+        self.minutes.setRange(0, 10**5)
+        self.minutes.setSpecialValueText("no limit")
+        self.minutes.setToolTip("End the run this long after it starts, every phase of the engine trained inside that time")
         self.lr.setDecimals(6)
-        self.lr.setRange(1e-6, 1.0)
+        self.lr.setRange(0, 1.0)
         self.lr.setSingleStep(1e-5)
-        self.lr.setValue(1e-4)
+        self.lr.setSpecialValueText("engine default")
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda"])
         self.start_button, self.stop_button, self.resume_button = QPushButton("Start"), QPushButton("Stop"), QPushButton("Resume")
@@ -105,9 +109,9 @@ class TrainingPanel(QWidget):
             self.browse[label] = row.browse
             form.addRow(label, row)
         numbers = QGridLayout()
-        for index, (label, widget) in enumerate((("Size", self.size), ("Steps", self.steps), ("Batch", self.batch),
-                                                 ("Rate", self.lr), ("Width", self.width), ("Device", self.device),
-                                                 ("GPUs", self.gpus))):
+        for index, (label, widget) in enumerate((("Size", self.size), ("Steps", self.steps), ("Minutes", self.minutes),
+                                                 ("Batch", self.batch), ("Rate", self.lr), ("Width", self.width),
+                                                 ("Device", self.device), ("GPUs", self.gpus))):
             widget.setMinimumWidth(0)
             widget.setToolTip({"Rate": "Learning rate", "Width": "Generator width (channels)"}.get(label, label))
             numbers.addWidget(QLabel(label), index // 2, 2 * (index % 2))
@@ -135,6 +139,7 @@ class TrainingPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.series: dict[str, tuple[list[float], list[float]]] = {}
         self._offset = 0
+        self._last_entry: dict | None = None
         self._sample_shown = ""
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.poll)
@@ -165,16 +170,18 @@ class TrainingPanel(QWidget):
         return Path(self.run.text().strip())
 
     def train_arguments(self, resume: bool) -> list[str]:
+        """Only what the user set: every other setting keeps its one default (TrainConfig, the engine's trainer)."""
         args = ["train", self.engine.currentData(), "--data", self.data.text().strip(), "--out", self.run.text().strip(),
-                "--steps", str(self.steps.value()), "--batch", str(self.batch.value()), "--lr", str(self.lr.value()),
-                "--size", str(self.size.value()), "--base", str(self.width.value()), "--device", self.device.currentText(),
-                "--checkpoint-minutes", "2", "--log-every", str(max(1, self.steps.value() // 200)),
-                "--sample-every", str(max(1, self.steps.value() // 20))]
+                "--device", self.device.currentText(), "--checkpoint-minutes", "2", "--export-every", "10"]
+        for flag, box in (("--steps", self.steps), ("--minutes", self.minutes), ("--batch", self.batch), ("--lr", self.lr),
+                          ("--size", self.size), ("--base", self.width)):
+            if box.value():
+                args += [flag, str(box.value())]
+        if self.steps.value():
+            args += ["--log-every", str(max(1, self.steps.value() // 200)), "--sample-every", str(max(1, self.steps.value() // 20))]
         for flag, edit in (("--masks", self.masks), ("--landmarks", self.landmarks)):
             if edit.text().strip():
                 args += [flag, edit.text().strip()]
-        if self.device.currentText() == "cuda" or has_nvidia_gpu():
-            args += ["--amp", "bf16"]
         return args + self._domain_arguments() + (["--resume"] if resume else [])
 
     def _problem(self, checks: list[tuple[bool, str]]) -> bool:
@@ -283,6 +290,7 @@ class TrainingPanel(QWidget):
         self.curves.clear()
         self.series.clear()
         self._offset = 0
+        self._last_entry = None
 
     def poll(self) -> None:
         """Read the metrics written since the last poll; show the newest sample grid."""
@@ -321,8 +329,11 @@ class TrainingPanel(QWidget):
                 self.curves[key] = self.plot.plot(name=key, pen=CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)])
                 self._show_legend()
             self.curves[key].setData(xs, ys)
-        rate = entry.get("images_per_s", 0.0)
-        remaining = (self.steps.value() - step) * self.batch.value() / rate if rate else float("nan")
+        progress, elapsed = entry.get("progress", 0.0), entry.get("elapsed", 0.0)
+        previous, self._last_entry = self._last_entry, entry
+        steps_per_s = ((step - previous["step"]) / max(elapsed - previous["elapsed"], 1e-9)
+                       if previous and previous["step"] < step and "elapsed" in previous else float("nan"))
+        remaining = elapsed * (1 - progress) / progress if progress > 0 else float("nan")
         memory = f", GPU memory {entry['gpu_mem_gb']:.1f} GB" if "gpu_mem_gb" in entry else ""
-        self.speed.setText(f"step {step} / {self.steps.value()}: {rate / self.batch.value():.2f} steps/s, "
-                           f"ETA {remaining / 60:.1f} min{memory}")
+        self.speed.setText(f"step {step} ({100 * progress:.0f} %, {entry.get('phase', '')}): {steps_per_s:.2f} steps/s, "
+                           f"{entry.get('images_per_s', 0.0):.0f} images/s, ETA {remaining / 60:.1f} min{memory}")

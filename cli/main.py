@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cli import kit
 from cli.train import add_commands
 from engines.errors import InpaintError
 from engines.faces import FaceRegion
 
 
 REGIONS = tuple(region.value for region in FaceRegion)
-COMMANDS = ("gui", "engines", "inpaint", "batch", "train", "eval", "export", "landmarks")
+COMMANDS = ("gui", "engines", "inpaint", "batch", "train", "eval", "export", "landmarks", *kit.COMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--paired", action="store_true", help="write original/, mask/, masked/ and result/ with the same stems")
     _engine_arguments(batch)
     add_commands(commands)
+    kit.add_commands(commands)
     return parser
 
 
@@ -85,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             return fill_folder(args, parse_options(args.opt))
         from cli import train
 
-        commands = {"train": train.run_train, "eval": train.run_eval, "export": train.run_export, "landmarks": train.run_landmarks}
+        commands = {"train": train.run_train, "eval": train.run_eval, "export": train.run_export, "landmarks": train.run_landmarks,
+                    **kit.COMMANDS}
         return commands[args.command](args)
     except InpaintError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import importlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from engines.contract import EngineSpec, OptionalNetwork
 from engines.device import resolve_device
 from engines.errors import EngineUnavailable
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+WEIGHTS_DIR = Path(os.environ.get("INPAINT_WEIGHTS_DIR") or Path(__file__).resolve().parent.parent / "weights")
 
 # The one list of built-in engines: the modules that declare them, in the order the editor and CLI list them.
 # tests/engines/test_registry.py checks that every module under engines/ that registers an engine is here.

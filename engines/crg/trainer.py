@@ -47,6 +47,7 @@ class CrgTrainer:
     USES_VGG = True
     DEFAULTS: dict = {}  # lr 1e-4 for G, E and the critic; the refiner at REFINER_LR_RATIO x (the paper's 2e-4)
     PHASES = (Phase("gan", 0.75, ("generator", "encoder", "critic")), Phase("refine", 0.25, ("refiner",)))
+    FIXED_SIZE = 128  # the encoder's and generator's fully connected layers are built for 128 px
 
     def __init__(self, config: TrainConfig, device: torch.device, vgg: VggFeatures) -> None:
         self.config = config

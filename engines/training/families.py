@@ -29,11 +29,18 @@ def trainer_class(engine: str):
 def paper_defaults(engine: str, domain: str | None) -> dict:
     """The engine's own hyper-parameters (its trainer's DEFAULTS); a domain brings its resolution as the size."""
     defaults = dict(trainer_class(engine).DEFAULTS)
+    if fixed_size(engine):
+        defaults["size"] = fixed_size(engine)
     if domain is not None:
         from engines import registry
 
         defaults.setdefault("size", registry.spec(engine).domain(domain).resolution)
     return defaults
+
+
+def fixed_size(engine: str) -> int | None:
+    """The one image size an engine's networks train at, when they are not fully convolutional."""
+    return getattr(trainer_class(engine), "FIXED_SIZE", None)
 
 
 class DataKind(StrEnum):

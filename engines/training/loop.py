@@ -33,7 +33,7 @@ from engines.training import gpu
 from engines.training.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from engines.training.config import DEFAULT_STEPS, TrainConfig
 from engines.training.export import export_live, init_weights
-from engines.training.families import trainer_class
+from engines.training.families import fixed_size, trainer_class
 from engines.training.schedule import Schedule, check_phases
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,9 @@ class _Run:
         if rank == 0:
             (self.run / "STOP").unlink(missing_ok=True)  # left by an earlier stop: this process has not been asked yet
         family = self.family = trainer_class(config.engine)
+        if fixed_size(config.engine) not in (None, config.size):
+            raise InputError(f"{config.engine} trains at {fixed_size(config.engine)} px only (its networks are built for it); "
+                             "leave --size out.")
         vgg = VggFeatures(vgg_file(config)).to(device) if family.USES_VGG else None
         bank = family.load_data(config)
         self.bank = bank.to(device) if _fits_on_gpu(bank.nbytes, device) else bank
@@ -133,7 +136,10 @@ class _Run:
             available = started + 60 * config.minutes - self.train_start
             seconds = max(1e-3, available - _reserve(available))
         steps = config.steps if (config.steps or config.minutes) else DEFAULT_STEPS
-        self.schedule = Schedule(family.PHASES, steps, seconds, state["progress"], dict(state["network_steps"]))
+        # a time-bounded run that had finished its schedule (stopped by its deadline) and is resumed with a new budget
+        # goes through its phases again, keeping weights and optimizer state; an interrupted one finishes its schedule
+        start_progress = state["progress"] if state["progress"] < 1 else 0.0
+        self.schedule = Schedule(family.PHASES, steps, seconds, start_progress, dict(state["network_steps"]))
         self.progress = self.time_progress = 0.0  # set by the first check
         self.last_log = (self.train_start, self.step)
         self.last_save = self.last_export = self.train_start

@@ -5,7 +5,8 @@ progress p in [0, 1] is steps done / steps for a step budget, or the share of th
 time budget; with both, whichever runs out first. Phase i runs while p is below the shares of phases 0..i
 added up, so a run bounded by time trains every phase inside its time. Progress and the steps per network are
 saved with each checkpoint: a resumed step-bounded run continues exactly (its phases follow step / steps, so a
-larger --steps moves them); a resumed time-bounded run spends its new time on what remains of the schedule.
+larger --steps moves them); a resumed time-bounded run spends its new time on what remains of the schedule, or,
+when it had finished its schedule (stopped by its deadline), on a new pass through all its phases.
 """
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ def test_one_training_step_and_export(tmp_path):
     head = np.asarray(Image.open(SAMPLES / "astronaut.jpg"))[30:230, 120:320]
     for i in range(3):
         Image.fromarray(np.roll(head, 5 * i, axis=1)).resize((64, 64)).save(faces / f"{i}.png")
-    config = TrainConfig(engine="crg-quality", data=str(faces), out=str(tmp_path / "run"), steps=2, batch=4, size=64,
+    config = TrainConfig(engine="crg-quality", data=str(faces), out=str(tmp_path / "run"), steps=2, batch=4, size=128,
                          generated_masks=8, sample_every=1, log_every=1, device="cpu")
     drive(train(config))
     last = logged_steps(tmp_path / "run")[-1]
