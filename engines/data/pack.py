@@ -27,7 +27,6 @@ import cv2
 import numpy as np
 
 from engines.contract import Progress, Work
-from engines.data.bank import Crop, image_files, read_square_rgb
 from engines.errors import InputError
 
 MIB = 2**20
@@ -87,6 +86,8 @@ def _face(path: Path) -> tuple[bytes, float]:
 
 
 def _scene(path: Path) -> tuple[bytes, float]:
+    from engines.data.bank import Crop, read_square_rgb
+
     rgb = read_square_rgb(path, round(SCENE_SIDE / 1.25), Crop.RANDOM)  # the trainer's own square, before its crops
     return _webp(np.ascontiguousarray(rgb[:, :, ::-1]), SCENE_QUALITY)
 
@@ -131,6 +132,8 @@ def _renamed_landmarks(cached: Path, names: dict[str, str]) -> bytes:
 def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path | None = None,
          shard_bytes: int | None = None, cache: Path = CACHE) -> Work[dict]:
     """Shards kit-data-N.tar in ``out`` from ``shared`` (../shared: datasets/ and weights/); returns the manifest."""
+    from engines.data.bank import image_files
+
     datasets = shared / "datasets"
     faces = datasets / "faces128" / "train"
     vgg = shared / "weights" / VGG_NAME
@@ -186,6 +189,8 @@ def _split(items: list[tuple[str, bytes]], limit: int) -> list[list[tuple[str, b
     shards, current, size = [], [], 0
     for name, blob in items:
         cost = len(blob) + 1024  # tar header and padding
+        if cost > limit - 64 * 1024:
+            raise InputError(f"{name} alone ({len(blob) / MIB:.1f} MiB) is larger than a shard may be ({limit / MIB:.1f} MiB).")
         if current and size + cost > limit - 64 * 1024:
             shards.append(current)
             current, size = [], 0

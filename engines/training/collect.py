@@ -26,7 +26,7 @@ from engines.training.status import format_table
 
 MIB = 2**20
 MAX_FILES = 8  # files one command may hand back, the meta archive included
-MAX_FILE = 16 * MIB - 64 * 1024  # per tar, room left for its headers
+MAX_FILE = 16 * MIB - 128 * 1024  # per tar, room left for its headers and the cards added to it
 MAX_TOTAL = 62 * MIB  # of the 64 MiB one command may hand back
 COLLECTED_FILE = "collected.json"
 META_NAME = "fleet-meta.tgz"
@@ -129,7 +129,12 @@ def _collect(out: Path, plan: dict, target: Path, record: dict, snapshots: Path)
             delivered.append(key)
         else:
             waiting.append(key)
+    cards = {arc.split("/")[0]: path for path, arc in chosen if arc.endswith("/card.json")}
     for index, members in enumerate(_pack_bins(chosen, MAX_FILES - 1) or [], 1):
+        names = {arc for _, arc in members}
+        for slug in sorted({arc.split("/")[0] for arc in names}):  # each tar carries the cards of what it holds
+            if f"{slug}/card.json" not in names:
+                members.append((cards[slug], f"{slug}/card.json"))
         with tarfile.open(target / f"weights-{index}.tar", "w") as tar:
             for path, arcname in members:
                 tar.add(path, arcname=arcname)
