@@ -161,6 +161,12 @@ class EnginePanel(QWidget):
             widget.setToolTip(option.help)
             self._option_widgets[option.name] = widget
             self.options_form.addRow(option.name.replace("_", " ").capitalize(), widget)
+        if registry.weights_state(spec.name) is registry.WeightsState.TRAINED:
+            for network in registry.missing_optional(spec.name):  # e.g. CRG exported before its refiner trained
+                widget = self._option_widgets[network.option]
+                widget.setCurrentText(network.off)
+                widget.setEnabled(False)
+                widget.setToolTip(f"Off: the installed weights have no trained {network.title}.")
         self.engine_changed.emit(spec)
 
     def _fill_domains(self, spec: EngineSpec) -> None:

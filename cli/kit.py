@@ -51,9 +51,15 @@ def add_commands(commands) -> None:
 
     pack = commands.add_parser("pack", help="pack ../shared's training data into shards that fit one GPU command each")
     pack.add_argument("--shared", default=str(SHARED), help="the shared folder (datasets/, weights/)")
-    pack.add_argument("--to", default=str(KIT / "data"), help="folder for kit-data-N.tar (default: kit/data, git-ignored)")
+    pack.add_argument("--to", default=str(KIT / "data"), help="folder for kit-data-N.tgz (default: kit/data, git-ignored)")
     pack.add_argument("--limit", type=int, help="only the first N files of each dataset (smoke runs)")
     pack.add_argument("--shard-mib", type=float, help="shard size (default: 56 MiB, less if the project's files leave less room)")
+
+    plan = commands.add_parser("gpu-plan", help="the exact device commands of a GPU window of a given length")
+    plan.add_argument("--window", type=float, required=True, metavar="MINUTES", help="the window's device time, start included")
+    plan.add_argument("--first", action="store_true", help="the first window: measure (bench/first_window.sh) before training")
+    plan.add_argument("--shards", default=str(KIT / "data"), help="the folder `main.py pack` wrote (default: kit/data)")
+    plan.add_argument("--fleet-options", default="", help="extra options for the fleet (e.g. '--batch 64 --mps' after measuring)")
 
     unpack = commands.add_parser("unpack", help="unpack data shards into a data root for `fleet --data-root`")
     unpack.add_argument("shards", nargs="+")
@@ -141,7 +147,29 @@ def run_unpack(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"fleet": run_fleet, "fleet-status": run_status, "install": run_install, "pack": run_pack, "unpack": run_unpack}
+def run_plan(args: argparse.Namespace) -> int:
+    from engines.training.window import plan
+
+    root = Path(__file__).resolve().parents[1]
+    shards = sorted(Path(args.shards).resolve().glob("kit-data-*.tgz"))
+    if not shards:
+        raise InputError(f"{args.shards}: no kit-data-N.tgz; run `main.py pack` first.")
+    if not shards[0].is_relative_to(root):
+        raise InputError(f"{args.shards} is outside the repository; a device command carries only paths inside it.")
+    try:
+        minutes, calls = plan(args.window, [str(p.relative_to(root)) for p in shards], args.first, args.fleet_options)
+    except ValueError as error:
+        raise InputError(f"{error}.") from None
+    print(f"A {args.window:g}-minute window{' (the first: it measures, then trains)' if args.first else ''}: the fleet trains "
+          f"{minutes:g} minutes. One device command per step, each right after the previous one (the machine is wiped "
+          "about 30 s after a command ends), timeout_s 600, carrying the files named:")
+    for index, call in enumerate(calls, 1):
+        carry = f"carry {', '.join(call.carry)}" if call.carry else "carry nothing"
+        print(f"\n{index}. {carry}; done by minute {call.ends_min:g}: {call.why}\n   {call.command}")
+    return 0
+
+
+COMMANDS = {"gpu-plan": run_plan, "fleet": run_fleet, "fleet-status": run_status, "install": run_install, "pack": run_pack, "unpack": run_unpack}
 
 
 def check_paths(paths: list[str]) -> None:

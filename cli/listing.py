@@ -10,7 +10,10 @@ def print_engines() -> int:
         spec = registry.spec(name)
         resolution = f"{spec.resolution} px" if spec.resolution else "any"
         needs = ", ".join(sorted(n.value for n in spec.needs))
-        rows.append((name, registry.weights_state(name).value, needs, resolution, spec.title))
+        state = registry.weights_state(name).value
+        if registry.weights_state(name) is registry.WeightsState.TRAINED and registry.missing_optional(name):
+            state += "; " + ", ".join(f"no {n.title} ({n.option} {n.off})" for n in registry.missing_optional(name))
+        rows.append((name, state, needs, resolution, spec.title))
         for domain in spec.domains:
             rows.append((f"  --domain {domain.name}", registry.weights_state(name, None, domain.name).value,
                          "face" if domain.faces else "", f"{domain.resolution} px", domain.title))

@@ -1,7 +1,8 @@
 """Training data that fits through a narrow pipe: `main.py pack` here, `main.py unpack` on the GPU machine.
 
 A GPU command may carry at most 64 MiB, the project's own files included, so what the fleet trains on is packed
-into tar shards of at most SHARD_MIB (less when the project's files leave less room), one shard per command:
+into gzipped tar shards of at most SHARD_MIB (less when the project's files leave less room), one shard per
+command (gzip takes away the tar's 512-byte blocks around 22k small files, a third of an uncompressed shard):
 - faces128/train re-encoded as WebP (FACE_QUALITY; the PSNR against the original JPEGs is measured and printed),
 - masks256/train at 128 px (nearest neighbour, 1-bit PNG; a 256 px run scales them up again),
 - scenes/train as the 320 px centre squares the scene trainer crops from (WebP, SCENE_QUALITY),
@@ -32,7 +33,7 @@ from engines.errors import InputError
 MIB = 2**20
 SHARD_MIB = 56
 COMMAND_MIB = 63.5  # what one command may carry (64 MiB), less a margin
-FACE_QUALITY, SCENE_QUALITY = 80, 75
+FACE_QUALITY, SCENE_QUALITY = 80, 90  # measured on the full sets: faces 38.3 dB at 38 MiB, scenes 41.3 dB at 21 MiB
 MASK_SIZE, SCENE_SIDE = 128, 320
 MANIFEST = "kit-data.json"
 VGG_NAME = "vgg19_normalised_relu3_1.safetensors"
@@ -131,7 +132,7 @@ def _renamed_landmarks(cached: Path, names: dict[str, str]) -> bytes:
 
 def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path | None = None,
          shard_bytes: int | None = None, cache: Path = CACHE) -> Work[dict]:
-    """Shards kit-data-N.tar in ``out`` from ``shared`` (../shared: datasets/ and weights/); returns the manifest."""
+    """Shards kit-data-N.tgz in ``out`` from ``shared`` (../shared: datasets/ and weights/); returns the manifest."""
     from engines.data.bank import image_files
 
     datasets = shared / "datasets"
@@ -165,11 +166,11 @@ def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path |
                 "totals": _totals(name for name, _ in items)}
     shards = _split(items, limit_bytes)
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("kit-data-*.tar"):
+    for old in out.glob("kit-data-*.tgz"):
         old.unlink()
     manifest["shards"] = []
     for index, shard in enumerate(shards, 1):
-        path = out / f"kit-data-{index}.tar"
+        path = out / f"kit-data-{index}.tgz"
         _write_shard(path, shard, {**manifest, "shard": index, "of": len(shards)})
         manifest["shards"].append({"file": path.name, "mib": round(path.stat().st_size / MIB, 2),
                                    "parts": _totals(name for name, _ in shard)})
@@ -188,7 +189,7 @@ def _totals(names) -> dict[str, int]:
 def _split(items: list[tuple[str, bytes]], limit: int) -> list[list[tuple[str, bytes]]]:
     shards, current, size = [], [], 0
     for name, blob in items:
-        cost = len(blob) + 1024  # tar header and padding
+        cost = len(blob) + 128  # a tar header and padding, gzipped
         if cost > limit - 64 * 1024:
             raise InputError(f"{name} alone ({len(blob) / MIB:.1f} MiB) is larger than a shard may be ({limit / MIB:.1f} MiB).")
         if current and size + cost > limit - 64 * 1024:
@@ -201,7 +202,7 @@ def _split(items: list[tuple[str, bytes]], limit: int) -> list[list[tuple[str, b
 
 def _write_shard(path: Path, items: list[tuple[str, bytes]], manifest: dict) -> None:
     staged = path.with_name(f".{path.name}.part")
-    with tarfile.open(staged, "w") as tar:
+    with tarfile.open(staged, "w:gz", compresslevel=6) as tar:
         for name, blob in [(MANIFEST, json.dumps(manifest, indent=2).encode()), *items]:
             info = tarfile.TarInfo(name)
             info.size, info.mtime = len(blob), int(time.time())

@@ -80,7 +80,7 @@ def _run(code: str, tmp_path: Path, env: dict | None = None) -> subprocess.Compl
 @needs_vgg
 def test_shards_fit_the_limit_and_unpack_into_a_data_root(shards, tmp_path):
     manifest = json.loads((shards / "kit-data.json").read_text())
-    files = sorted(shards.glob("kit-data-*.tar"))
+    files = sorted(shards.glob("kit-data-*.tgz"))
     limit = VGG.stat().st_size + 100 * 1024
     assert len(files) == len(manifest["shards"]) == 2 and all(f.stat().st_size <= limit for f in files), "a small limit splits"
     assert manifest["quality"]["faces128/train"]["psnr_db"] > 33, "WebP close to the original JPEGs"
@@ -152,7 +152,7 @@ def test_collect_hands_back_everything_within_the_limits_generators_first(tmp_pa
 def _fleet_and_fill(sets: list[str], shards: Path, tmp_path: Path, monkeypatch, steps: int) -> None:
     """unpack, fleet and collect as on the GPU machine; install and inpaint here."""
     data, runs, download = tmp_path / "data", tmp_path / "runs", tmp_path / "download"
-    commands = [["unpack", *map(str, sorted(shards.glob("kit-data-*.tar"))), "--to", str(data)],
+    commands = [["unpack", *map(str, sorted(shards.glob("kit-data-*.tgz"))), "--to", str(data)],
                 ["fleet", "--out", str(runs), "--minutes", "10", "--steps", str(steps), "--sets", *sets, "--data-root",
                  str(data), "--size", "32", "--base", "4", "--batch", "2", "--device", "cpu", "--refresh", "5"],
                 ["fleet-status", "--out", str(runs), "--collect", str(download)]]
