@@ -136,8 +136,10 @@ def main() -> None:
     print(f"torch {torch.__version__} on {device}; {args.seconds:.0f} s per measurement, compile {args.compile}, MPS {args.mps}")
     with tempfile.TemporaryDirectory() as tmp, mps_daemon(args.mps, Path(tmp) / "mps") as mps_env:
         synthetic_data(Path(tmp) / "data")
-        env = {**os.environ, **mps_env, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // len(args.sets)))}
+        cores = os.cpu_count() or 1
+        env = {**os.environ, **mps_env, "OMP_NUM_THREADS": str(cores)}
         alone = {} if args.together_only else _children(args.sets, args, Path(tmp) / "data", together=False, env=env)
+        env["OMP_NUM_THREADS"] = str(max(1, cores // len(args.sets)))  # the cores shared, as the fleet shares them
         together = {} if args.alone_only else _children(args.sets, args, Path(tmp) / "data", together=True, env=env)
     rows = [("set", "batch", "alone images/s", "together images/s", "together / alone", "warm-up s", "GPU GB")]
     for name in args.sets:

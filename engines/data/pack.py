@@ -98,7 +98,7 @@ def _mask(path: Path) -> tuple[bytes, float]:
     if grey is None:
         raise InputError(f"{path}: not a readable mask.")
     small = np.where(cv2.resize(grey, (MASK_SIZE, MASK_SIZE), interpolation=cv2.INTER_NEAREST) > 127, 255, 0).astype(np.uint8)
-    return cv2.imencode(".png", small, [cv2.IMWRITE_PNG_BILEVEL, 1])[1].tobytes(), 0.0
+    return cv2.imencode(".png", small, [cv2.IMWRITE_PNG_BILEVEL, 1, cv2.IMWRITE_PNG_COMPRESSION, 9])[1].tobytes(), 0.0
 
 
 def landmarks_cache(faces: Path, limit: int | None = None, cache: Path = CACHE) -> Path:

@@ -29,7 +29,7 @@ MAX_FILES = 8  # files one command may hand back, the meta archive included
 MAX_FILE = 16 * MIB - 128 * 1024  # per tar, room left for its headers and the cards added to it
 MAX_TOTAL = 62 * MIB  # of the 64 MiB one command may hand back
 COLLECTED_FILE = "collected.json"
-META_NAME = "fleet-meta.tgz"
+META_NAME = "fleet-meta-{stamp}.tgz"  # the time in every name: downloads of several commands never collide
 
 
 def _snapshot(export: Path, into: Path) -> bool:
@@ -114,8 +114,10 @@ def collect(out: Path, plan: dict, target: Path, again: bool = False) -> dict:
 
 
 def _collect(out: Path, plan: dict, target: Path, record: dict, snapshots: Path) -> dict:
-    _meta(out, plan, target / META_NAME)
-    budget = MAX_TOTAL - (target / META_NAME).stat().st_size
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    meta = target / META_NAME.format(stamp=stamp)
+    _meta(out, plan, meta)
+    budget = MAX_TOTAL - meta.stat().st_size
     chosen: list[tuple[Path, str]] = []
     delivered, waiting = [], []
     for key, folder, names in _units(out, plan, snapshots):
@@ -135,7 +137,7 @@ def _collect(out: Path, plan: dict, target: Path, record: dict, snapshots: Path)
         for slug in sorted({arc.split("/")[0] for arc in names}):  # each tar carries the cards of what it holds
             if f"{slug}/card.json" not in names:
                 members.append((cards[slug], f"{slug}/card.json"))
-        with tarfile.open(target / f"weights-{index}.tar", "w") as tar:
+        with tarfile.open(target / f"weights-{stamp}-{index}.tar", "w") as tar:
             for path, arcname in members:
                 tar.add(path, arcname=arcname)
     return {"delivered": delivered, "waiting": waiting}
@@ -155,7 +157,7 @@ def install(paths: list[Path], weights_root: Path, keep: Path | None = None) -> 
     set. ``keep``: also copy everything unpacked there (sample grids, logs) for looking at."""
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp)
-        for path in paths:
+        for path in sorted(paths, key=lambda p: p.name):  # collects are named by time: a later version wins
             if path.is_dir():
                 shutil.copytree(path, staging, dirs_exist_ok=True)
             elif tarfile.is_tarfile(path):
