@@ -66,7 +66,7 @@ def main() -> None:
         options = engine.spec.parse_options(OPTIONS.get(name, {}))
         cells = [f"cpu {median_ms(engine, crop, options, max(2, args.runs // 3), 'cpu', False):.0f} ms"]
         if cuda:
-            engine.to("cuda")
+            engine = registry.create(name, "cuda", allow_untrained=True, domain=domain)
             cells += [f"cuda fp32 {median_ms(engine, crop, options, args.runs, 'cuda', False):.1f} ms",
                       f"cuda bf16 {median_ms(engine, crop, options, args.runs, 'cuda', True):.1f} ms"]
         print(f"{name}{f' {domain}' if domain else ''} at {engine.spec.resolution} px: {', '.join(cells)}", flush=True)

@@ -21,14 +21,15 @@ MEAN_TOLERANCE = 12.0  # mean |CUDA bf16 - CPU float32| over the hole, of 255 (r
 def test_fills_on_cuda_in_bf16_like_on_the_cpu(name, domain):
     from bench.fill_speed import OPTIONS, crop_for, fill
 
-    torch.manual_seed(0)
-    engine = registry.create(name, "cpu", allow_untrained=True, domain=domain)
-    crop = crop_for(engine.spec.resolution)
-    options = engine.spec.parse_options(OPTIONS.get(name, {}))
-    on_cpu = fill(engine, crop, options)
-    engine.to("cuda")
+    engines = {}
+    for device in ("cpu", "cuda"):  # the same random weights on both: networks are built on the CPU, then moved
+        torch.manual_seed(0)
+        engines[device] = registry.create(name, device, allow_untrained=True, domain=domain)
+    crop = crop_for(engines["cpu"].spec.resolution)
+    options = engines["cpu"].spec.parse_options(OPTIONS.get(name, {}))
+    on_cpu = fill(engines["cpu"], crop, options)
     with torch.autocast("cuda", dtype=torch.bfloat16):
-        on_gpu = fill(engine, crop, options)
+        on_gpu = fill(engines["cuda"], crop, options)
     assert on_gpu.shape == on_cpu.shape and on_gpu.dtype == np.uint8
     assert np.array_equal(on_gpu[~crop.mask], crop.image[~crop.mask]), "pixels outside the hole unchanged"
     difference = np.abs(on_gpu.astype(float) - on_cpu)[crop.mask].mean()
