@@ -22,7 +22,3 @@ def read_entries(run: Path) -> list[dict]:
 
 def logged_steps(run: Path) -> list[dict]:
     return [e for e in read_entries(run) if "event" not in e]
-
-
-def events(run: Path, kind: str) -> list[dict]:
-    return [e for e in read_entries(run) if e.get("event") == kind]
