@@ -73,8 +73,8 @@ def test_lskfnet_perceptual_term_sums_the_levels_and_style_averages_them(vgg):
         out_features, real_features = vgg(output), vgg(image)
     levels = [(o - r).abs().mean().item() for o, r in zip(out_features, real_features)]
     grams = [(_gram_by_hand(o) - _gram_by_hand(r)).abs().mean().item() for o, r in zip(out_features, real_features)]
-    assert metrics["gen_image_perceptual"] == pytest.approx(sum(levels), rel=1e-4)
-    assert metrics["gen_image_style"] == pytest.approx(sum(grams) / len(grams), rel=1e-4)
+    assert float(metrics["gen_image_perceptual"]) == pytest.approx(sum(levels), rel=1e-4)
+    assert float(metrics["gen_image_style"]) == pytest.approx(sum(grams) / len(grams), rel=1e-4)
 
 
 def test_rectangle_masks_are_filled_rectangles_within_the_size_bounds():
@@ -132,10 +132,10 @@ def test_quality_holds_out_faces_and_checks_them_once_an_epoch(faces):
 
 
 def test_quality_training_logs_the_validation_loss_and_resumes_the_plateau_state(faces, tmp_path):
-    config = TrainConfig(engine="crg-quality", data=str(faces), out=str(tmp_path / "run"), steps=4, batch=2, size=32,
+    config = TrainConfig(engine="crg-quality", data=str(faces), out=str(tmp_path / "run"), steps=4, batch=2, size=128,
                          generated_masks=4, sample_every=4, log_every=1, checkpoint_minutes=1e-9, device="cpu")
     drive(train(config))
     trainer = QualityTrainer(config, torch.device("cpu"), None)
-    assert load_checkpoint(tmp_path / "run", trainer.models, trainer.optimizers) == 4
+    assert load_checkpoint(tmp_path / "run", trainer.models, trainer.optimizers)["step"] == 4
     group = trainer.optimizers["quality"].param_groups[0]
     assert math.isfinite(group["plateau_best"]) and "plateau_waited" in group
