@@ -42,6 +42,7 @@ def test_the_wheel_declares_the_command_and_the_dependencies(wheel):
     entry_points = wheel.read(f"{info}/entry_points.txt").decode()
     assert "inpaint-editor = cli.main:main" in entry_points
     metadata = wheel.read(f"{info}/METADATA").decode()
+    assert "PySide6-Essentials!=6.12.0,>=6.5" in metadata, "the release that aborts the editor is excluded"
     for requirement in ("torch", "numpy", "PySide6-Essentials", "opencv-python-headless", "dlib-bin", "safetensors"):
         assert f"Requires-Dist: {requirement}" in metadata
     assert "Provides-Extra: train" in metadata and "Provides-Extra: test" in metadata
@@ -51,3 +52,34 @@ def test_python_m_runs_the_command_line():
     done = subprocess.run([sys.executable, "-m", "inpaint_editor", "engines"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0 and "telea" in done.stdout
+
+
+def test_every_pinned_requirement_is_declared_for_pip_install():
+    """What `make` installs from requirements.txt, `pip install .` must install too: each pin is declared in
+    pyproject.toml (dependencies or an extra) or comes with a declared package."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    def name(text: str) -> str:
+        return Requirement(text).name.lower().replace("_", "-")
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {name(r) for r in project["dependencies"] + sum(project["optional-dependencies"].values(), [])}
+    closure, todo = set(), list(declared)
+    while todo:
+        package = todo.pop()
+        if package in closure:
+            continue
+        closure.add(package)
+        try:
+            todo += [name(r) for r in metadata.requires(package) or [] if "extra ==" not in r]
+        except metadata.PackageNotFoundError:
+            pass
+    pinned = set()
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        text = line.split("#")[0].strip()
+        if text and (Requirement(text).marker is None or Requirement(text).marker.evaluate()):
+            pinned.add(name(text))
+    assert pinned <= closure, f"pinned in requirements.txt but not declared in pyproject.toml: {sorted(pinned - closure)}"
