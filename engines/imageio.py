@@ -2,12 +2,16 @@
 
 On load: EXIF orientation is applied; grey, palette, LA, RGBA, 16-bit and CMYK become RGB uint8, with the
 alpha channel, EXIF, ICC profile and 16-bit grey values kept aside in :class:`ImageMeta` so that a save
-restores them where the output format allows. Writes are atomic (temp file + rename).
+restores them where the output format allows. Writes are atomic (temp file + rename); a write that fails, or a
+process killed while writing, changes nothing, and the hidden ``.part`` file a kill leaves is removed the next
+time the same file is written. What a format cannot hold (a WebP over 16383 px, ...) is refused before any work.
 """
 from __future__ import annotations
 
+import glob
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +20,16 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from engines.errors import ImageFileError
+from engines.errors import ImageFileError, InputError
 
-DEFAULT_MAX_PIXELS = int(os.environ.get("INPAINT_MAX_PIXELS", 150_000_000))
+DEFAULT_MAX_PIXELS = 150_000_000
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 _ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}
 _EXIF_FORMATS = {"JPEG", "PNG", "WEBP", "TIFF"}
+_MAX_SIDE = {"WEBP": 16383, "JPEG": 65500}  # what the encoders can write (libwebp, libjpeg)
 
-# Pillow's own bomb check is replaced by ours in _open, which reads the size from the header and refuses
+# Pillow's own bomb check is replaced by ours in open_image, which reads the size from the header and refuses
 # before anything is decoded, with a limit the user can set (INPAINT_MAX_PIXELS).
 Image.MAX_IMAGE_PIXELS = None
 
@@ -46,15 +51,40 @@ class LoadedImage:
     meta: ImageMeta
 
 
+def pixel_limit() -> int:
+    """The largest image accepted before decoding: ``INPAINT_MAX_PIXELS`` when set, else 150 megapixels."""
+    value = os.environ.get("INPAINT_MAX_PIXELS", "").strip()
+    if not value:
+        return DEFAULT_MAX_PIXELS
+    try:
+        limit = float(value.replace("_", ""))
+    except ValueError:
+        limit = -1.0
+    if not 1 <= limit < float("inf"):
+        raise InputError(f"INPAINT_MAX_PIXELS must be a number of pixels such as 300000000; it is {value!r}.")
+    return int(limit)
+
+
+def pixel_count(pixels: float) -> str:
+    """``3,072 pixels``, ``12.6 megapixels``, ``1,600 megapixels``: never "0 megapixels"."""
+    if pixels < 1e6:
+        return f"{pixels:,.0f} pixels"
+    return f"{pixels / 1e6:,.{1 if pixels < 1e8 else 0}f}".removesuffix(".0") + " megapixels"
+
+
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """The image files of a folder (by extension, not recursive), sorted by name."""
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _open(path: str | os.PathLike, max_pixels: int) -> Image.Image:
+def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.Image:
+    """The image at ``path``, opened and decoded; one sentence naming the file for whatever is wrong with it."""
     path = Path(path)
+    if path.is_dir():
+        raise ImageFileError(f"{path.name}: is a folder, not an image file.")
     if not path.is_file():
         raise ImageFileError(f"{path.name}: no such file.")
+    max_pixels = max_pixels or pixel_limit()
     if path.stat().st_size == 0:
         raise ImageFileError(f"{path.name}: the file is empty (0 bytes).")
     try:
@@ -62,28 +92,37 @@ def _open(path: str | os.PathLike, max_pixels: int) -> Image.Image:
     except UnidentifiedImageError:
         raise ImageFileError(f"{path.name}: not an image, or in a format this editor cannot read.") from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise ImageFileError(f"{path.name}: the file is damaged or truncated ({_reason(error)}).") from None
+        raise _unreadable(path, error) from None
     width, height = image.size
     if width * height > max_pixels:
         image.close()
         raise ImageFileError(
-            f"{path.name}: {width} x {height} is {width * height / 1e6:.0f} megapixels, over the limit of "
-            f"{max_pixels / 1e6:.0f} (set INPAINT_MAX_PIXELS to raise it)."
+            f"{path.name}: {width} x {height} is {pixel_count(width * height)}, over the limit of "
+            f"{pixel_count(max_pixels)} (set INPAINT_MAX_PIXELS to raise it)."
         )
     try:
         image.load()
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise ImageFileError(f"{path.name}: the file is damaged or truncated ({_reason(error)}).") from None
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as error:
+        image.close()
+        raise _unreadable(path, error) from None
     return image
 
 
+def _unreadable(path: Path, error: BaseException) -> ImageFileError:
+    if isinstance(error, OSError) and error.errno is not None:  # the file system's refusal, not the content
+        return ImageFileError(f"{path.name}: cannot be read ({_reason(error)}).")
+    return ImageFileError(f"{path.name}: the file is damaged or truncated ({_reason(error)}).")
+
+
 def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> LoadedImage:
     """Load any supported image as RGB uint8 plus the metadata needed to save it back faithfully."""
-    with _open(path, max_pixels) as opened:
+    with open_image(path, max_pixels) as opened:
         exif = opened.info.get("exif")
         icc = opened.info.get("icc_profile")
         image = ImageOps.exif_transpose(opened)
@@ -119,21 +158,9 @@ def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> tuple[np.ndarray, byt
     return np.asarray(image.convert("RGB")), None
 
 
-def load_mask(path: str | os.PathLike, shape: tuple[int, int]) -> np.ndarray:
-    """A bool mask of ``shape`` (H, W): white (or opaque, for a transparent PNG) = fill. Resized if needed."""
-    with _open(path, DEFAULT_MAX_PIXELS) as image:
-        image = ImageOps.exif_transpose(image)
-        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-            rgba = np.asarray(image.convert("RGBA"))
-            values = rgba[..., 3] if rgba[..., 3].min() < 255 else np.asarray(image.convert("L"))
-        else:
-            values = np.asarray(image.convert("L"))
-    return _fit(values > 127, shape)
-
-
 def load_sketch(path: str | os.PathLike, shape: tuple[int, int]) -> np.ndarray:
     """RGBA uint8 strokes of ``shape``; an image without alpha counts every non-white pixel as a stroke."""
-    with _open(path, DEFAULT_MAX_PIXELS) as image:
+    with open_image(path) as image:
         image = ImageOps.exif_transpose(image)
         has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         rgba = np.array(image.convert("RGBA"))
@@ -144,19 +171,57 @@ def load_sketch(path: str | os.PathLike, shape: tuple[int, int]) -> np.ndarray:
     return rgba
 
 
-def _fit(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    if mask.shape == shape:
-        return mask
-    return cv2.resize(mask.astype(np.uint8), shape[::-1], interpolation=cv2.INTER_NEAREST).astype(bool)
+def image_format(path: str | os.PathLike) -> str:
+    """The Pillow format that the extension of ``path`` asks for."""
+    path = Path(path)
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageFileError(f"{path.name}: unknown image type {path.suffix!r}; use one of {', '.join(IMAGE_SUFFIXES)}.")
+    return fmt
+
+
+def check_output(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> None:
+    """Refuse, before any work, an output that could not be written: an unknown type, a folder, a missing or
+    read-only folder, or (with ``shape``, H x W) a size that its format cannot hold."""
+    path = Path(path)
+    if path.is_dir():
+        raise ImageFileError(f"{path}: is a folder; give a file name, such as {path / 'filled.png'}.")
+    fmt = image_format(path)
+    if shape is not None and max(shape) > _MAX_SIDE.get(fmt, max(shape)):
+        raise ImageFileError(f"{path.name}: {shape[1]} x {shape[0]} is too large for {fmt} (at most {_MAX_SIDE[fmt]} px a "
+                             "side); save as .png or .tif instead.")
+    check_writable_folder(path.parent)
+
+
+def check_writable_folder(folder: str | os.PathLike) -> None:
+    """The folder exists and a file can be created in it (tried, then removed)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        problem = "is a file, not a folder" if folder.exists() else "no such folder"
+        raise ImageFileError(f"{folder}: {problem}.")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", suffix=".part", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise ImageFileError(f"{folder}: cannot write in this folder ({_reason(error)}).") from None
+
+
+def refuse_overwriting(outputs: list[Path], inputs: list[Path]) -> None:
+    """An output that is one of the inputs (by name, link or symlink) is refused: originals are never overwritten."""
+    for path in outputs:
+        for original in inputs:
+            if Path(path).resolve() == Path(original).resolve() or (
+                    Path(path).exists() and Path(original).exists() and os.path.samefile(path, original)):
+                raise InputError(f"{path} is an input file; originals are never overwritten. Choose another output.")
 
 
 def save_image(path: str | os.PathLike, rgb: np.ndarray, meta: ImageMeta | None = None, quality: int = 95) -> None:
     """Write ``rgb`` atomically; the format follows the extension; alpha, EXIF, ICC and 16-bit grey are
     restored from ``meta`` where the format allows."""
     path = Path(path)
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ImageFileError(f"{path.name}: unknown image type {path.suffix!r}; use one of {', '.join(IMAGE_SUFFIXES)}.")
+    check_output(path, rgb.shape[:2])
+    fmt = image_format(path)
     meta = meta or ImageMeta()
     image = _to_pil(rgb, meta, fmt)
     params: dict = {}
@@ -167,7 +232,10 @@ def save_image(path: str | os.PathLike, rgb: np.ndarray, meta: ImageMeta | None 
     if fmt in ("JPEG", "WEBP"):
         params["quality"] = quality
     buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **params)
+    try:
+        image.save(buffer, format=fmt, **params)
+    except (OSError, ValueError) as error:
+        raise ImageFileError(f"{path.name}: could not be encoded as {fmt} ({_reason(error)}).") from None
     write_atomic(path, buffer.getvalue())
 
 
@@ -198,13 +266,45 @@ def _umask() -> int:
     return current
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place: readers never see half a file."""
-    path = Path(path)
+# A part file is named .NAME.PID-XXXXXXXX.part (older versions: .NAME.XXXXXXXX.part, no PID).
+_PART_TOKEN = re.compile(r"(?:(?P<pid>\d+)-)?[a-z0-9_]{8}")
+
+
+def remove_leftovers(folder: str | os.PathLike, name: str = "*") -> list[Path]:
+    """Remove the part files that a killed writer left in ``folder`` (for file ``name``); a writer that is still
+    running keeps its own. Returns what was removed."""
+    removed = []
+    for part in Path(folder).glob(f".{glob.escape(name) if name != '*' else '*'}.*.part"):
+        token = part.name[:-len(".part")].rsplit(".", 1)[-1]
+        match = _PART_TOKEN.fullmatch(token)
+        if match and not _alive(match["pid"]):
+            part.unlink(missing_ok=True)
+            removed.append(part)
+    return removed
+
+
+def _alive(pid: str | None) -> bool:
+    if pid is None:
+        return False
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename it into place: readers never see half a file, and a
+    write that fails (a full disk, a read-only folder) leaves what was there and says so in one sentence."""
+    path = Path(path)
+    if path.parent.is_dir():
+        remove_leftovers(path.parent, path.name)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".part", dir=path.parent)
     except OSError as error:
-        raise ImageFileError(f"{path}: cannot write here ({error.strerror}).") from None
+        raise ImageFileError(f"{path}: cannot write here ({_reason(error)}).") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -212,6 +312,9 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise ImageFileError(f"{path}: could not be written ({_reason(error)}); nothing was changed.") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

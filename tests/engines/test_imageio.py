@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, ImageCms
 
 from engines.errors import ImageFileError
-from engines.imageio import load_image, load_mask, load_sketch, save_image, save_mask, write_atomic
+from engines.imageio import load_image, load_sketch, save_image, save_mask, write_atomic
+from engines.mask_file import load_mask
 
 
 def _rgb(h=6, w=8) -> np.ndarray:
@@ -166,14 +167,14 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
         raise OSError("disk full")
 
     monkeypatch.setattr("engines.imageio.os.replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(ImageFileError, match="keep.png: could not be written .disk full.; nothing was changed"):
         write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
 
 
 def test_writing_into_a_missing_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(ImageFileError, match="cannot write here"):
+    with pytest.raises(ImageFileError, match="such: no such folder"):
         save_image(Path(tmp_path / "no" / "such" / "o.png"), _rgb())
 
 
