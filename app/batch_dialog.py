@@ -27,7 +27,7 @@ class BatchDialog(QDialog):
         self.setWindowTitle("Batch fill a folder")
         self.resize(640, 520)
         self.images, self.masks, self.out = QLineEdit(), QLineEdit(), QLineEdit()
-        self.masks.setPlaceholderText("a folder of masks (same file names) or one mask file; empty with a face mask")
+        self.masks.setPlaceholderText("empty: photo_mask.png beside each photo or a masks/ folder; or a folder or one mask")
         self.face_region = QComboBox()
         self.face_region.addItems([NO_FACE_MASK, *(region.value for region in FaceRegion)])
         self.engine = QComboBox()

@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 
 from app.document import Box, Document, Layer, Step, Stroke, bounding_box, clip_box
-from engines.imageio import load_mask, save_mask
+from engines.imageio import save_mask
+from engines.mask_file import load_mask
 
 Point = tuple[float, float]  # x, y in image pixels
 RGBA = tuple[int, int, int, int]

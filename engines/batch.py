@@ -1,8 +1,10 @@
 """Filling a folder: the one implementation behind ``main.py batch`` and the editor's batch dialog.
 
-Masks come from a folder (matched by file stem), one file for every image, and/or an automatic face-mask region.
-A failing file is recorded with one sentence and skipped; the rest go on. Nothing is written into an input folder.
-Paired export writes original/, mask/, masked/ and result/ folders with the same stems (for datasets).
+Masks come from a folder, one file for every image, files beside the photos (engines/batch_masks.py), and/or an
+automatic face-mask region. A failing file is recorded with one sentence and skipped; the rest go on. The job is
+checked before any work: nothing is written into an input folder, no output replaces an input file, and the
+output folder must be writable. Paired export writes original/, mask/, masked/ and result/ folders with the same
+stems (for datasets).
 """
 from __future__ import annotations
 
@@ -12,11 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
+from engines.batch_masks import BatchInputs, batch_inputs
 from engines.contract import CancelToken, InpaintRequest, InpaintResult, Progress, Work, drive
 from engines.errors import Cancelled, InpaintError, InputError
-from engines.imageio import IMAGE_SUFFIXES, list_images, load_image, load_mask, save_image, save_mask
+from engines.imageio import (IMAGE_SUFFIXES, check_output, check_writable_folder, load_image, refuse_overwriting,
+                             remove_leftovers, save_image, save_mask)
+from engines.mask_file import read_mask, require_hole
 
 Fill = Callable[[InpaintRequest, CancelToken], Work[InpaintResult]]  # one image through an engine (FillService.fill)
+
+PAIRED_FOLDERS = ("original", "mask", "masked", "result")
 
 
 @dataclass(frozen=True)
@@ -39,50 +46,52 @@ class BatchReport:
     done: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, one sentence)
     cancelled: bool = False
+    masks_beside: list[str] = field(default_factory=list)  # mask files among the photos, used as masks, not filled
 
     def summary(self, out: Path) -> str:
         total = len(self.done) + len(self.failed)
         head = f"Filled {len(self.done)} of {total} images into {out}."
+        if self.masks_beside:
+            head += f" {len(self.masks_beside)} mask files beside the photos were used as masks, not filled."
         return head + (" Cancelled." if self.cancelled else "")
 
 
-def mask_finder(masks: Path | None) -> Callable[[Path], Path | None]:
-    """A function from an image path to its mask path: one file for all, or the same stem in a folder."""
-    if masks is None:
-        return lambda image: None
-    if masks.is_file():
-        return lambda image: masks
-    if not masks.is_dir():
-        raise InputError(f"Masks {masks}: no such file or folder.")
-    by_stem: dict[str, list[Path]] = {}
-    for path in list_images(masks):
-        by_stem.setdefault(path.stem, []).append(path)
-
-    def find(image: Path) -> Path:
-        found = by_stem.get(image.stem, [])
-        if len(found) != 1:
-            problem = "no mask" if not found else f"{len(found)} masks ({', '.join(p.name for p in found)})"
-            raise InputError(f"{problem} named {image.stem}.* in {masks}.")
-        return found[0]
-
-    return find
-
-
-def check_job(job: BatchJob) -> list[Path]:
-    """The images to fill; refuses a job that would write into an input folder or has no mask source."""
-    if job.masks is None and job.face_region is None:
-        raise InputError("Give masks (a folder or one file), an automatic face-mask region, or both.")
-    if not job.images.is_dir():
-        raise InputError(f"Images {job.images}: no such folder.")
-    inputs = [job.images.resolve()]
-    if job.masks is not None:
-        inputs.append(job.masks.resolve() if job.masks.is_dir() else job.masks.resolve().parent)
-    if job.out.resolve() in inputs:
-        raise InputError(f"Output {job.out} is an input folder; results are never written into the input folders.")
-    files = list_images(job.images)
-    if not files:
+def check_job(job: BatchJob) -> BatchInputs:
+    """The photos and their masks, once the job is known to be safe: no output folder is an input folder, two
+    photos never write the same paired file, and the output folder can be written. Nothing is written yet."""
+    inputs = batch_inputs(job.images, job.masks, mask_required=job.face_region is None)
+    if not inputs.photos:
         raise InputError(f"Images {job.images}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder.")
-    return files
+    if job.out.exists() and not job.out.is_dir():
+        raise InputError(f"Output {job.out}: is a file, not a folder; give a folder for the results.")
+    read_from = {folder.resolve() for folder in inputs.folders}
+    for folder in output_folders(job):
+        if folder.resolve() in read_from:
+            raise InputError(f"Output {folder} is an input folder; results are never written into the input folders.")
+    if job.paired:
+        by_stem: dict[str, list[str]] = {}
+        for photo in inputs.photos:
+            by_stem.setdefault(photo.stem, []).append(photo.name)
+        for names in by_stem.values():
+            if len(names) > 1:
+                raise InputError(f"{' and '.join(names)} have the same name before the extension, and paired export "
+                                 "names the mask/ and masked/ files by it; rename one of them.")
+    return inputs
+
+
+def output_folders(job: BatchJob) -> list[Path]:
+    return [job.out] + ([job.out / folder for folder in PAIRED_FOLDERS] if job.paired else [])
+
+
+def make_output_folders(job: BatchJob) -> None:
+    """Create (or reuse) the output folders, check they can be written, and clear what a killed run left there."""
+    for folder in output_folders(job):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"Output {folder}: cannot create this folder ({error.strerror or error}).") from None
+        check_writable_folder(folder)
+        remove_leftovers(folder)
 
 
 def face_mask(rgb: np.ndarray, region: str, cancel: CancelToken | None = None) -> tuple[np.ndarray, tuple[np.ndarray, ...], str]:
@@ -100,44 +109,63 @@ def concat(image: np.ndarray, mask: np.ndarray, result: np.ndarray) -> np.ndarra
     return np.concatenate([image, mask_rgb, result], axis=1)
 
 
+def outputs_of(job: BatchJob, image_path: Path) -> list[Path]:
+    if job.paired:
+        stem = image_path.stem
+        return [job.out / "original" / image_path.name, job.out / "mask" / f"{stem}.png",
+                job.out / "masked" / f"{stem}.png", job.out / "result" / image_path.name]
+    return [job.out / image_path.name]
+
+
 def fill_file(fill: Fill, job: BatchJob, image_path: Path, mask_path: Path | None, cancel: CancelToken) -> str:
+    outputs = outputs_of(job, image_path)
+    refuse_overwriting(outputs, [image_path] + ([mask_path] if mask_path else []))
     loaded = load_image(image_path)
     shape = loaded.rgb.shape[:2]
-    mask = load_mask(mask_path, shape) if mask_path else np.zeros(shape, bool)
-    faces, note = None, ""
+    for path in outputs:
+        check_output(path, (shape[0], shape[1] * 3) if job.concat and not job.paired else shape)
+    mask, notes = np.zeros(shape, bool), []
+    if mask_path:
+        read = read_mask(mask_path, shape)
+        mask, notes = read.mask.copy(), [read.note.removesuffix(".")]
+    faces = None
     if job.face_region:
         face_region, faces, note = face_mask(loaded.rgb, job.face_region, cancel)
         mask |= face_region
+        notes.append(note)
+    require_hole(mask, mask_path.name if mask_path else image_path.name)
     request = InpaintRequest(loaded.rgb, mask, None, job.seed, job.device, 1, job.options, faces)
     result = drive(fill(request, cancel))
     if job.paired:
-        stem = image_path.stem
-        save_image(job.out / "original" / image_path.name, loaded.rgb, loaded.meta)
-        save_mask(job.out / "mask" / f"{stem}.png", mask)
-        save_image(job.out / "masked" / f"{stem}.png", np.where(mask[..., None], 255, loaded.rgb).astype(np.uint8))
-        save_image(job.out / "result" / image_path.name, result.image, loaded.meta)
+        original, mask_file, masked, filled = outputs
+        save_image(original, loaded.rgb, loaded.meta)
+        save_mask(mask_file, mask)
+        save_image(masked, np.where(mask[..., None], 255, loaded.rgb).astype(np.uint8))
+        save_image(filled, result.image, loaded.meta)
     elif job.concat:
-        save_image(job.out / image_path.name, concat(loaded.rgb, mask, result.image))
+        save_image(outputs[0], concat(loaded.rgb, mask, result.image))
     else:
-        save_image(job.out / image_path.name, result.image, loaded.meta)
-    return ". ".join(filter(None, [note, result.message]))
+        save_image(outputs[0], result.image, loaded.meta)
+    return ". ".join(filter(None, [*notes, result.message]))
 
 
-def run_batch(fill: Fill, job: BatchJob, cancel: CancelToken | None = None) -> Work[BatchReport]:
-    """Fill every image of ``job.images`` with ``fill``; yields one progress event per file; returns the report.
-    Cancel stops the file in progress too (its face search and its fill), and nothing is written for it."""
+def run_batch(fill: Fill, job: BatchJob, cancel: CancelToken | None = None,
+              report: BatchReport | None = None) -> Work[BatchReport]:
+    """Fill every image of ``job.images`` with ``fill``; yields one progress event per file; returns the report
+    (``report``, when given, is filled in as files finish, so that an interrupted caller still knows what was
+    written). Cancel stops the file in progress too (its face search and its fill), and nothing is written for it."""
     cancel = cancel or CancelToken()
-    files = check_job(job)
-    find_mask = mask_finder(job.masks)
-    for folder in (["original", "mask", "masked", "result"] if job.paired else [""]):
-        (job.out / folder).mkdir(parents=True, exist_ok=True)
-    report = BatchReport()
+    inputs = check_job(job)
+    make_output_folders(job)
+    report = report if report is not None else BatchReport()
+    report.masks_beside = [p.name for p in inputs.masks_beside]
+    files = inputs.photos
     for index, image_path in enumerate(files):
         if cancel.cancelled:
             report.cancelled = True
             break
         try:
-            message = fill_file(fill, job, image_path, find_mask(image_path), cancel)
+            message = fill_file(fill, job, image_path, inputs.find(image_path), cancel)
             report.done.append(image_path.name)
         except Cancelled:
             report.cancelled = True

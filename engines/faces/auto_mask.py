@@ -12,6 +12,7 @@ from engines.faces.regions import faces_mask
 from engines.faces.search import search_faces
 
 NO_FACE = "No face was found in this photo; paint the mask by hand."
+MIN_SIDE = 32  # px: the smallest photo side searched for faces
 
 
 def face_mask_work(rgb: np.ndarray, region: FaceRegion | str, all_faces: bool = True, cancel: CancelToken | None = None,
@@ -19,6 +20,9 @@ def face_mask_work(rgb: np.ndarray, region: FaceRegion | str, all_faces: bool = 
     """H x W bool mask of ``region`` on every face (or the largest one) and the faces; yields the search's
     progress; a photo with no face is an error (one sentence); ``cancel`` stops it between steps."""
     region = FaceRegion(region)
+    h, w = rgb.shape[:2]
+    if min(h, w) < MIN_SIDE:  # the detectors fail on a few pixels instead of finding nothing
+        raise InputError(f"The photo is {w} x {h} px, too small to hold a face (at least {MIN_SIDE} px a side).")
     faces = yield from search_faces(rgb, cancel)
     if not faces:
         raise InputError(NO_FACE)
