@@ -1,4 +1,5 @@
-"""``main.py batch``: fill a folder (engines/batch.py). A failing file is reported and skipped; the rest go on."""
+"""``main.py batch``: fill a folder (engines/batch.py). A failing file is reported and skipped; the rest go on.
+Interrupted (Ctrl+C, SIGTERM), it says which files finished."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engines.batch import BatchJob, named
+from engines.batch import BatchJob, BatchReport, named
 from engines.contract import drive
 from engines.service import FillService
 
@@ -22,7 +23,13 @@ def fill_folder(args: argparse.Namespace, options: dict[str, str]) -> int:
             bar.total, bar.n = event.total, event.step
             bar.refresh()
 
-        report = drive(FillService().batch(job), show)
+        report = BatchReport()
+        try:
+            drive(FillService().batch(job, report=report), show)
+        except KeyboardInterrupt:
+            print(f"Interrupted. {report.summary(job.out)}", file=sys.stderr)
+            print(f"  finished: {', '.join(report.done) or 'none'}", file=sys.stderr)
+            raise
     for name, reason in report.failed:
         tqdm.write(f"skipped {named(name, reason)}", file=sys.stderr)
     print(report.summary(job.out))

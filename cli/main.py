@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from cli import kit
+from cli.signals import sigterm_interrupts
 from cli.train import add_commands
 from engines.errors import InpaintError
 from engines.faces import FaceRegion
@@ -32,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = commands.add_parser("batch", help="fill every image of a folder")
     batch.add_argument("--images", required=True, help="folder of photos (read only)")
-    batch.add_argument("--masks", help="folder of masks matched by file stem, or one mask for all")
+    batch.add_argument("--masks", help="folder of masks matched by file stem, or one mask for all (default: photo_mask.png "
+                                       "beside each photo, or photo.png in a masks/ folder beside the photos)")
     batch.add_argument("--auto-face-mask", choices=REGIONS, metavar="REGION", help="mask this region of every face found")
     batch.add_argument("--out", required=True, help="output folder (created; never an input folder)")
     batch.add_argument("--concat", action="store_true", help="write original | mask | result side by side")
@@ -80,11 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "inpaint":
             from cli.fill import fill_one
 
-            return fill_one(args, parse_options(args.opt))
+            with sigterm_interrupts():
+                return fill_one(args, parse_options(args.opt))
         if args.command == "batch":
             from cli.batch import fill_folder
 
-            return fill_folder(args, parse_options(args.opt))
+            with sigterm_interrupts():
+                return fill_folder(args, parse_options(args.opt))
         from cli import train
 
         commands = {"train": train.run_train, "eval": train.run_eval, "export": train.run_export, "landmarks": train.run_landmarks,
@@ -93,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     except InpaintError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        name = str(interrupt) if str(interrupt) in signal.Signals.__members__ else "SIGINT"
+        print(f"interrupted ({name})", file=sys.stderr)
+        return 128 + signal.Signals[name]

@@ -139,11 +139,13 @@ class FillService:
             yield Progress(index + 1, len(choices), f"{title}: {seconds:.2f} s", score=score, partial=compared[-1])
         return compared
 
-    def batch(self, job: BatchJob, cancel: CancelToken | None = None) -> Work[BatchReport]:
-        """A folder through one engine (engines/batch.py), every file filled by :meth:`fill`."""
+    def batch(self, job: BatchJob, cancel: CancelToken | None = None, report: BatchReport | None = None) -> Work[BatchReport]:
+        """A folder through one engine (engines/batch.py), every file filled by :meth:`fill`; ``report`` (when
+        given) is filled in as files finish, for a caller that is interrupted."""
         registry.require_runnable(job.engine, job.domain)
         job = replace(job, options=dict(registry.spec(job.engine).parse_options(job.options)))
-        return (yield from run_batch(lambda request, token: self.fill(job.engine, request, job.domain, token), job, cancel))
+        return (yield from run_batch(lambda request, token: self.fill(job.engine, request, job.domain, token), job, cancel,
+                                     report))
 
 
 def _labelled(work: Work[InpaintResult], index: int, total: int, title: str) -> Work[InpaintResult]:
