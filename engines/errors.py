@@ -5,12 +5,17 @@ class InpaintError(Exception):
     """Base of every error the user should see as a plain message rather than a traceback."""
 
 
-class InputError(InpaintError):
-    """The image, mask, sketch, options or paths given are not usable."""
+class InputError(InpaintError, ValueError):
+    """The image, mask, sketch, options or paths given are not usable (a ValueError too, for code that checks
+    arguments that way)."""
 
 
 class ImageFileError(InpaintError):
     """An image file cannot be read or written."""
+
+
+class WeightsFileError(InpaintError):
+    """A weights, checkpoint or optimizer file is missing, damaged, not safetensors, or does not fit its network."""
 
 
 class EngineUnavailable(InpaintError):

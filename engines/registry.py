@@ -87,6 +87,7 @@ class WeightsState(StrEnum):
     TRAINED = "trained"
     MISSING = "no trained weights"
     MISMATCH = "weights do not match their card"
+    UNREADABLE = "weights or card cannot be read"
 
 
 def weights_state(name: str, root: Path | None = None, domain: str | None = None) -> WeightsState:
@@ -126,10 +127,13 @@ def files_state(folder: Path, files: tuple[str, ...]) -> WeightsState:
         return WeightsState.MISSING
     try:
         sha = json.loads(card_path.read_text())["sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
+        digests = {f: _sha256(folder / f) for f in files}
+    except OSError:
+        return WeightsState.UNREADABLE
+    except (ValueError, KeyError, TypeError):
         return WeightsState.MISMATCH
-    if any(sha.get(f) != _sha256(folder / f) for f in files):
-        return WeightsState.MISMATCH
+    if not isinstance(sha, dict) or any(sha.get(f) != digest for f, digest in digests.items()):
+        return WeightsState.MISMATCH  # a card whose sha256 is not a table of file -> hex digest matches nothing
     return WeightsState.TRAINED
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 
 from engines import registry
 from engines.crg import SCORER_FILE, SCORER_FOLDER, scorer_installed
 from engines.contract import Candidate, InpaintResult
 from engines.crg.quality import QualityDiscriminator
 from engines.nn.images import image_to_tensor
+from engines.nn.weights import fit, read_tensors
 
 
 
@@ -48,8 +48,8 @@ class QualityScorer:
 def load_scorer(root: Path | None = None, device: str = "cpu") -> QualityScorer | None:
     if not scorer_installed(root):
         return None
-    model = QualityDiscriminator()
-    model.load_state_dict(load_file(str((root or registry.WEIGHTS_DIR) / SCORER_FOLDER / SCORER_FILE)))
+    path = (root or registry.WEIGHTS_DIR) / SCORER_FOLDER / SCORER_FILE
+    model = fit(QualityDiscriminator(), read_tensors(path), path)
     return QualityScorer(model, device)
 
 

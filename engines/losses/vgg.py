@@ -14,8 +14,9 @@ from enum import StrEnum
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 from torch import nn
+
+from engines.nn.weights import read_tensors, read_torch_state
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ def find_vgg_weights() -> Path | None:
 
 def _load_state(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
-        return load_file(str(path))
-    return torch.load(path, map_location="cpu", weights_only=True)
+        return read_tensors(path)
+    return read_torch_state(path)
 
 
 class VggFeatures(nn.Module):

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 
 from engines.base import Crop, Engine
 from engines.maskedface import SPEC
 from engines.maskedface.networks import MaskedFaceGenerator
 from engines.nn.images import composite, image_to_tensor, mask_to_tensor, tensor_to_image
+from engines.nn.weights import fit, read_tensors
 from engines.registry import WEIGHTS_DIR
 
 
@@ -25,7 +25,7 @@ class MaskedFaceEngine(Engine):
         self.generator = MaskedFaceGenerator()
         path = (weights_dir or WEIGHTS_DIR / SPEC.name) / "generator.safetensors"
         if path.is_file():
-            self.generator.load_state_dict(load_file(str(path)))
+            fit(self.generator, read_tensors(path), path)
         self.generator.to(device).eval()
 
     def fill_one(self, crop: Crop, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:

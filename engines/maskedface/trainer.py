@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engines.errors import InputError
 from engines.losses.adversarial import GanKind, discriminator_loss, generator_loss
 from engines.losses.pixel import l1_loss, total_variation
 from engines.maskedface.data import MaskedBank, draw_masked_batch, load_masked_bank
@@ -39,7 +40,7 @@ class MaskedFaceTrainer:
     @staticmethod
     def load_data(config: TrainConfig) -> MaskedBank:
         if not config.landmarks:
-            raise ValueError("maskedface needs --landmarks FILE (made by `main.py landmarks` on the training folder)")
+            raise InputError("maskedface needs --landmarks FILE (made by `main.py landmarks` on the training folder)")
         return load_masked_bank(Path(config.data), Path(config.landmarks), config.size, config.limit, VARIANTS, config.seed)
 
     draw = staticmethod(draw_masked_batch)

@@ -8,9 +8,10 @@ import shutil
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
+from engines.errors import WeightsFileError
+from engines.nn.weights import fit, read_tensors, read_torch_state, write_tensors
 from engines.training.config import TrainConfig
 from engines.training.gpu import unwrap
 
@@ -27,7 +28,7 @@ def save_checkpoint(run: Path, state: dict, config: TrainConfig, models: dict[st
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for name, model in models.items():
-        save_file(network_state(model), str(tmp / f"{name}.safetensors"))
+        write_tensors(tmp / f"{name}.safetensors", network_state(model))
     torch.save({name: opt.state_dict() for name, opt in optimizers.items()}, tmp / "optimizers.pt")
     config.save(tmp / "config.json")
     (tmp / "state.json").write_text(json.dumps(state))
@@ -46,22 +47,32 @@ def swap_in(staging: Path, final: Path) -> None:
 
 
 def load_checkpoint(run: Path, models: dict[str, nn.Module], optimizers: dict | None = None, device: str = "cpu") -> dict:
-    """Restore weights (and optimizer state); returns the run's state to continue from."""
+    """Restore weights (and optimizer state); returns the run's state to continue from. A damaged or foreign file is
+    named in one sentence (WeightsFileError)."""
     folder = run / "checkpoint"
     for name, model in models.items():
-        unwrap(model).load_state_dict(load_file(str(folder / f"{name}.safetensors"), device=str(device)))
+        path = folder / f"{name}.safetensors"
+        fit(unwrap(model), read_tensors(path, str(device)), path)
     if optimizers:
-        states = torch.load(folder / "optimizers.pt", map_location=device, weights_only=True)
-        for name, opt in optimizers.items():
-            opt.load_state_dict(states[name])
+        states = read_torch_state(folder / "optimizers.pt", str(device))
+        try:
+            for name, opt in optimizers.items():
+                opt.load_state_dict(states[name])
+        except (KeyError, ValueError, TypeError) as error:
+            raise WeightsFileError(f"{folder / 'optimizers.pt'}: holds no usable state for {error}; it belongs to "
+                                   "another run or engine.") from None
     return read_state(run)
 
 
 def read_state(run: Path) -> dict:
     """step, progress (0-1) and network_steps of the run's checkpoint (older checkpoints: the step alone)."""
-    state = json.loads((run / "checkpoint" / "state.json").read_text())
-    return {"step": int(state["step"]), "progress": float(state.get("progress", 0.0)),
-            "network_steps": {k: int(v) for k, v in state.get("network_steps", {}).items()}}
+    path = run / "checkpoint" / "state.json"
+    try:
+        state = json.loads(path.read_text())
+        return {"step": int(state["step"]), "progress": float(state.get("progress", 0.0)),
+                "network_steps": {k: int(v) for k, v in state.get("network_steps", {}).items()}}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise WeightsFileError(f"{path}: missing or damaged; the step to resume from is unknown.") from None
 
 
 def has_checkpoint(run: Path) -> bool:

@@ -17,11 +17,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
-
 from engines import registry
 from engines.errors import InputError
+from engines.nn.weights import read_metadata, read_tensors, write_tensors
 from engines.training.checkpoint import read_state, swap_in
 from engines.training.config import TrainConfig
 from engines.training.families import trainer_class
@@ -51,9 +49,9 @@ def _phase_note(state: dict, phases) -> str:
 
 def _save_half(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> str:
     half = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    save_file(half, str(path), metadata=metadata)
+    write_tensors(path, half, metadata)
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError(f"{path.name} is {path.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit; train a narrower model")
+        raise InputError(f"{path.name} is {path.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit; train a narrower model")
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -136,7 +134,7 @@ def card(engine: str, config: TrainConfig, state: dict, digests: dict[str, str],
 
 
 def checkpoint_states(run: Path) -> dict[str, dict[str, torch.Tensor]]:
-    return {path.stem: load_file(str(path)) for path in sorted((run / "checkpoint").glob("*.safetensors"))}
+    return {path.stem: read_tensors(path) for path in sorted((run / "checkpoint").glob("*.safetensors"))}
 
 
 def stage_run(run: Path, engine: str, folder: Path) -> dict:
@@ -202,7 +200,7 @@ def init_weights(folder: Path, engine: str, models: dict) -> dict:
             continue
         target = unwrap(model)
         reference = next(iter(target.state_dict().values()))
-        values = {k: v.to(reference.dtype) if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+        values = {k: v.to(reference.dtype) if v.is_floating_point() else v for k, v in read_tensors(path).items()}
         try:
             target.load_state_dict(values)
         except RuntimeError as error:
@@ -219,7 +217,6 @@ def init_width(folder: Path, engine: str) -> dict:
     """The width (base) and size an export was trained at, read from its first shipped file's metadata."""
     for file in trainer_class(engine).EXPORTS.values():
         if (folder / file).is_file():
-            with safe_open(str(folder / file), "pt") as f:
-                metadata = f.metadata() or {}
+            metadata = read_metadata(folder / file)
             return {k: int(metadata[k]) for k in ("base", "size") if k in metadata}
     return {}
