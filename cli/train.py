@@ -9,6 +9,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from cli.progress import run_with_bar
+from cli.signals import stop_on_signals
+from cli.train_checks import check_device, check_engine, check_training, image_folder, run_config, saved_config
 from engines.contract import CancelToken
 from engines.errors import InputError
 from engines.training.config import DEFAULT_STEPS
@@ -89,15 +91,13 @@ def _given(args: argparse.Namespace) -> dict:
 
 def train_config(args: argparse.Namespace):
     """The run's config: a new one (defaults < the engine's < the user's), or the resumed run's with what changed."""
-    from engines.training.config import TrainConfig, resolve, resumed
+    from engines.training.config import resolve, resumed
     from engines.training.export import init_width
     from engines.training.families import paper_defaults
 
     run, given = Path(args.out), _given(args)
-    if args.resume:
-        if not (run / "checkpoint" / "config.json").is_file():
-            raise InputError(f"{run} has no checkpoint to resume from.")
-        return resumed(TrainConfig.load(run / "checkpoint" / "config.json"), {**given, "engine": args.engine}, str(run))
+    if args.resume:  # the run folder is where the checkpoint is, whatever folder its config recorded
+        return resumed(saved_config(run), {**given, "engine": args.engine}, str(run))
     if (run / "checkpoint").exists():
         raise InputError(f"{run} already holds a run; use --resume to continue it or choose another --out.")
     defaults = paper_defaults(args.engine, args.domain)
@@ -112,8 +112,16 @@ def run_train(args: argparse.Namespace) -> int:
     from engines.training.loop import train
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not args.resume:
+        check_engine(args.engine, args.domain)  # before the engine's trainer is looked up for its defaults
     config = train_config(args)
-    run = run_with_bar(train(config, resume=args.resume, cancel=CancelToken()), f"train {config.engine}")
+    check_training(config)
+    run, token = Path(config.out), CancelToken()
+    with stop_on_signals(token) as stop:
+        run_with_bar(train(config, resume=args.resume, cancel=token), f"train {config.engine}")
+    if stop.signal is not None:
+        print(f"Stopped by {stop.signal.name}; the checkpoint is in {run / 'checkpoint'} (--resume continues).")
+        return 128 + stop.signal
     exported = " and export/ (the trained networks, fp16)" if (run / "export" / "card.json").is_file() else ""
     print(f"Run in {run}: checkpoint/, metrics.jsonl, samples/{exported}.")
     return 0
@@ -128,6 +136,10 @@ def run_eval(args: argparse.Namespace) -> int:
         raise InputError("Give --run RUN or --weights FOLDER, not both.")
     if args.weights and not (Path(args.weights) / "card.json").is_file():
         raise InputError(f"--weights {args.weights}: no card.json there; give an exported folder (weights/ENGINE, RUN/export).")
+    image_folder(args.images, "--images")
+    check_device(args.device)
+    if args.run:
+        run_config(Path(args.run), args.engine, "evaluate")
     with tempfile.TemporaryDirectory() as staging:
         weights = None
         if args.run:
@@ -163,6 +175,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_landmarks(args: argparse.Namespace) -> int:
     from engines.faces.landmark_cache import compute_landmarks
 
+    image_folder(args.folder, "landmarks")
     out = run_with_bar(compute_landmarks(Path(args.folder), Path(args.out), args.limit), "landmarks")
     print(f"Wrote {out}")
     return 0
@@ -172,6 +185,7 @@ def run_export(args: argparse.Namespace) -> int:
     from engines.registry import WEIGHTS_DIR
     from engines.training.export import export
 
+    run_config(Path(args.run), args.engine, "export")
     folder = export(Path(args.run), args.engine, Path(args.to) if args.to else WEIGHTS_DIR)
     print(f"Installed {', '.join(sorted(p.name for p in folder.iterdir()))} in {folder}")
     return 0
