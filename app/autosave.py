@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from app.document import Document, History
 from app.session import SUFFIX, load_session, save_session
+from engines.errors import InpaintError
 
 
 def state_dir() -> Path:
@@ -50,8 +52,8 @@ class Autosave:
             try:
                 save_session(self.path, frozen, settings)
                 self.saved_version, self.last_error = version, None
-            except OSError as error:
-                self.last_error = f"Autosave failed: {error.strerror or error}."
+            except (OSError, InpaintError) as error:  # a full disk: the work stays in the editor, the last autosave stays
+                self.last_error = f"Autosave failed: {getattr(error, 'strerror', None) or error}"
 
         self._thread = threading.Thread(target=write, name="autosave", daemon=True)
         self._thread.start()
@@ -63,6 +65,12 @@ class Autosave:
 
     def load(self) -> tuple[Document, dict[str, Any]]:
         return load_session(self.path)
+
+    def set_aside(self) -> Path:
+        """Keep an autosave that cannot be restored under another name (it is not deleted) and return it."""
+        kept = self.path.with_name(f"autosave-unreadable-{time.strftime('%Y%m%d-%H%M%S')}{SUFFIX}")
+        self.path.rename(kept)
+        return kept
 
     def discard(self) -> None:
         self.wait()

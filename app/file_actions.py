@@ -178,6 +178,8 @@ class FileActions:
                 self.dialogs.error(f"Could not save the session: {error}")
 
     def autosave_now(self) -> None:
+        if self.autosave.last_error:
+            self.statusBar().showMessage(f"{self.autosave.last_error} Your work is still here; save it.", 10_000)
         if self.document is not None and self.document.modified:
             self.autosave.save_in_background(self.document, self.panel.settings())
 
@@ -194,7 +196,7 @@ class FileActions:
             try:
                 document, settings = self.autosave.load()
             except InpaintError as error:
-                self.dialogs.error(f"The autosave could not be restored: {error}")
+                self.dialogs.error(f"The autosave could not be restored: {error} It is kept as {self.autosave.set_aside()}.")
                 return
             self.set_document(document)
             document.version += 1  # restored work is unsaved work

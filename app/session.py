@@ -86,32 +86,65 @@ def save_session(path: str | os.PathLike, document: Document, settings: dict[str
 
 
 def load_session(path: str | os.PathLike) -> tuple[Document, dict[str, Any]]:
+    """The document and settings of a session file; anything damaged, foreign or inconsistent (layers of other
+    sizes, undo steps outside the image) is one ImageFileError naming the file, never a later crash."""
     path = Path(path)
+    if path.is_dir():
+        raise ImageFileError(f"{path.name}: is a folder, not a session file.")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
         header = json.loads(str(arrays["header"]))
         if header.get("format") != FORMAT_VERSION:
             raise ImageFileError(f"{path.name}: session format {header.get('format')} is not supported.")
-        meta = ImageMeta(
-            mode=header["mode"],
-            alpha=arrays.get("alpha"),
-            exif=arrays["exif"].tobytes() or None,
-            icc=arrays["icc"].tobytes() or None,
-            grey16=arrays.get("grey16"),
-        )
-        document = Document(arrays["original"], meta, Path(header["path"]) if header["path"] else None)
-        document.image[...] = arrays["image"]
-        document.mask[...] = arrays["mask"]
-        document.sketch[...] = arrays["sketch"]
-        for entry in header["steps"]:
-            patches = tuple(
-                Patch(Layer(p["layer"]), tuple(p["box"]), arrays[p["key"] + "_before"], arrays[p["key"] + "_after"])
-                for p in entry["patches"]
-            )
-            getattr(document.history, entry["stack"]).append(Step(entry["label"], patches))
+        document = _document(arrays, header)
+        if not isinstance(header["settings"], dict):
+            raise TypeError("settings")
     except ImageFileError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+    except FileNotFoundError:
+        raise ImageFileError(f"{path.name}: no such file.") from None
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError, zipfile.BadZipFile) as error:
         raise ImageFileError(f"{path.name}: not a readable session file ({type(error).__name__}).") from None
     return document, header["settings"]
+
+
+def _document(arrays: dict[str, np.ndarray], header: dict) -> Document:
+    original = _checked(arrays["original"], None, np.uint8, "original")
+    h, w = original.shape[:2]
+    meta = ImageMeta(
+        mode=str(header["mode"]),
+        alpha=_checked(arrays["alpha"], (h, w), np.uint8, "alpha") if "alpha" in arrays else None,
+        exif=arrays["exif"].tobytes() or None,
+        icc=arrays["icc"].tobytes() or None,
+        grey16=_checked(arrays["grey16"], (h, w), np.uint16, "grey16") if "grey16" in arrays else None,
+    )
+    document = Document(original, meta, Path(header["path"]) if header["path"] else None)
+    for layer in Layer:
+        document.layer(layer)[...] = _checked(arrays[layer.value], document.layer(layer).shape, document.layer(layer).dtype,
+                                              layer.value)
+    for entry in header["steps"]:
+        if entry["stack"] not in ("undo", "redo"):
+            raise ValueError(f"stack {entry['stack']!r}")
+        patches = tuple(_patch(document, p, arrays) for p in entry["patches"])
+        getattr(document.history, entry["stack"]).append(Step(str(entry["label"]), patches))
+    return document
+
+
+def _patch(document: Document, entry: dict, arrays: dict[str, np.ndarray]) -> Patch:
+    layer = Layer(entry["layer"])
+    y0, y1, x0, x1 = (int(v) for v in entry["box"])
+    h, w = document.shape
+    if not (0 <= y0 < y1 <= h and 0 <= x0 < x1 <= w):
+        raise IndexError(f"undo step outside the image: {entry['box']}")
+    target = document.layer(layer)[y0:y1, x0:x1]
+    before, after = (_checked(arrays[entry["key"] + part], target.shape, target.dtype, entry["key"]) for part in ("_before", "_after"))
+    return Patch(layer, (y0, y1, x0, x1), before, after)
+
+
+def _checked(array: np.ndarray, shape: tuple | None, dtype, name: str) -> np.ndarray:
+    if shape is None and (array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1):
+        raise ValueError(f"{name} is not an H x W x 3 image")
+    if (shape is not None and array.shape != tuple(shape)) or array.dtype != dtype:
+        raise ValueError(f"{name} is {array.shape} {array.dtype}, expected {shape} {np.dtype(dtype)}")
+    return array
