@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     except InpaintError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # the file system's refusal (a full disk, a read-only folder) while training or exporting
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}; what was written before is kept.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as interrupt:
         name = str(interrupt) if str(interrupt) in signal.Signals.__members__ else "SIGINT"
         print(f"interrupted ({name})", file=sys.stderr)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from cli.progress import run_with_bar
 from cli.signals import stop_on_signals
-from cli.train_checks import check_device, check_engine, check_training, image_folder, run_config, saved_config
+from cli.train_checks import (check_device, check_engine, check_training, image_folder, run_config, saved_config,
+                               writing_into)
 from engines.contract import CancelToken
 from engines.errors import InputError
 from engines.training.config import DEFAULT_STEPS
@@ -117,7 +118,7 @@ def run_train(args: argparse.Namespace) -> int:
     config = train_config(args)
     check_training(config)
     run, token = Path(config.out), CancelToken()
-    with stop_on_signals(token) as stop:
+    with stop_on_signals(token) as stop, writing_into(run, "training", "the last checkpoint written there is kept"):
         run_with_bar(train(config, resume=args.resume, cancel=token), f"train {config.engine}")
     if stop.signal is not None:
         print(f"Stopped by {stop.signal.name}; the checkpoint is in {run / 'checkpoint'} (--resume continues).")
@@ -186,6 +187,8 @@ def run_export(args: argparse.Namespace) -> int:
     from engines.training.export import export
 
     run_config(Path(args.run), args.engine, "export")
-    folder = export(Path(args.run), args.engine, Path(args.to) if args.to else WEIGHTS_DIR)
+    to = Path(args.to) if args.to else WEIGHTS_DIR
+    with writing_into(to, "installing the weights", "what was installed there is unchanged"):
+        folder = export(Path(args.run), args.engine, to)
     print(f"Installed {', '.join(sorted(p.name for p in folder.iterdir()))} in {folder}")
     return 0

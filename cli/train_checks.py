@@ -5,6 +5,8 @@ A resumed run continues in ``--out``, where its checkpoint is, whatever folder i
 made (engines/training/config.py ``resumed``): a copied or moved run trains where it now is."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from engines import registry
@@ -84,3 +86,12 @@ def run_config(run: Path, engine: str, action: str):
     if config.engine != engine:
         raise InputError(f"{run} is a {config.engine} run, not {engine}; name its engine: {config.engine}.")
     return config
+
+
+@contextlib.contextmanager
+def writing_into(folder: Path, doing: str, kept: str) -> Iterator[None]:
+    """A full disk or a read-only folder while ``doing`` is one sentence saying what is ``kept``."""
+    try:
+        yield
+    except OSError as error:
+        raise InputError(f"{folder}: {error.strerror or error} while {doing}; {kept}.") from None

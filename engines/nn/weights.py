@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save
 from torch import nn
 
 from engines.errors import WeightsFileError
@@ -25,6 +25,13 @@ def read_tensors(path: str | os.PathLike, device: str = "cpu") -> dict[str, torc
         return load_file(str(path), device=str(device))
     except Exception as error:  # noqa: BLE001 - whatever the parser says, the file is unusable; say why in words
         raise WeightsFileError(f"{path}: {_what_is_wrong(path, error)}") from None
+
+
+def write_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    """A safetensors file, written with Python's own file calls so that a full disk is an ordinary OSError."""
+    data = save(tensors, metadata)
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from tests.reliability.harness import assert_refused, main_process, mask, photo, snapshot
+from tests.reliability.conftest import train_args
+from tests.reliability.harness import assert_refused, cli, main_process, mask, photo, snapshot
 
 
 @contextlib.contextmanager
@@ -52,3 +53,14 @@ def test_a_read_only_file_system(inputs, tmp_path):
         assert_refused(fill, 2, "ro", "Read-only file system")
         batch = main_process("batch", "--images", inputs, "--masks", inputs / "mask.png", "--out", ro / "new")
         assert_refused(batch, 2, "new", "cannot create this folder", "Read-only file system")
+
+
+def test_training_and_exporting_onto_a_full_or_read_only_disk(tmp_path, train_data):
+    with _tmpfs(tmp_path / "small", "64k") as small:
+        assert_refused(cli(*train_args(train_data, small / "run", 2)), 2, "run: No space left on device while training",
+                       "the last checkpoint written there is kept")
+        run = tmp_path / "run"
+        assert cli(*train_args(train_data, run, 2)).code == 0
+        subprocess.run(["mount", "-o", "remount,ro", str(small)], check=True)
+        exported = cli("export", run, "--engine", "crg-quality", "--to", small / "weights")
+        assert_refused(exported, 2, "weights: Read-only file system while installing the weights")

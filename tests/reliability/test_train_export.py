@@ -2,8 +2,10 @@
 files that match their card but cannot be used (see cases.py). A run folder is the user's: byte-identical after."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
 
 import pytest
@@ -24,9 +26,11 @@ def trained_run(train_data, tmp_path_factory):
     return run
 
 
-def _train(data_of, *extra: str, out: str = "run"):
+def _train(data_of, *extra: str, new_run: bool = False):
+    """A new run is written beside the inputs; a refused one is asked for among them (and must not appear)."""
+
     def setup(inputs, tmp, ctx):
-        return train_args(data_of(inputs, ctx), inputs / out, 2, *extra)
+        return train_args(data_of(inputs, ctx), (tmp if new_run else inputs) / "run", 2, *extra)
 
     return setup
 
@@ -99,6 +103,24 @@ def _exported(action: str, engine: str = "crg-quality", damage=None, run: str = 
     return setup
 
 
+def _failing(target: str, number: int):
+    """``target`` (a function that writes files) fails as on a full disk or a read-only file system."""
+
+    def fail(*args, **kwargs):
+        raise OSError(number, os.strerror(number))
+
+    return lambda ctx: ctx["mp"].setattr(target, fail)
+
+
+def _faulty(setup, fault):
+    def faulty(inputs, tmp, ctx):
+        args = setup(inputs, tmp, ctx)
+        fault(ctx)
+        return args
+
+    return faulty
+
+
 CASES = {
     "data-missing": Case(_train(_folder("nowhere")), 2, ("--data", "nowhere", "no such folder")),
     "data-empty": Case(_train(_folder("empty", lambda p: p.mkdir())), 2, ("--data", "empty", "no images")),
@@ -123,17 +145,22 @@ CASES = {
     "export-as-another-engine": Case(_exported("export", engine="lskfnet"), 2, ("is a crg-quality run, not lskfnet",)),
     "export-truncated-weights": Case(_exported("export", damage=_truncate("quality.safetensors")), 2,
                                      ("quality.safetensors", "truncated")),
+    "train-disk-full-at-a-checkpoint": Case(_faulty(_train(_data, new_run=True), _failing("engines.training.checkpoint.write_tensors", errno.ENOSPC)),
+                                            2, ("run: No space left on device while training", "last checkpoint")),
+    "export-to-a-read-only-folder": Case(_faulty(_exported("export"), _failing("engines.training.export.write_tensors", errno.EROFS)),
+                                         2, ("weights: Read-only file system while installing", "unchanged")),
     "eval-missing-run": Case(_exported("eval", run="nowhere"), 2, ("nowhere", "no training run to evaluate")),
 }
 
 
 @pytest.mark.parametrize("case", table(CASES))
-def test_train_export(case: Case, tmp_path, train_data, trained_run):
+def test_train_export(case: Case, tmp_path, monkeypatch, train_data, trained_run):
     inputs = tmp_path / "in"
     inputs.mkdir()
-    args = case.setup(inputs, tmp_path, {"data": train_data, "run": trained_run})
+    args = case.setup(inputs, tmp_path, {"data": train_data, "run": trained_run, "mp": monkeypatch})
     before = snapshot(inputs)
     outcome = cli(*args)
+    monkeypatch.undo()
     assert_refused(outcome, case.code, *case.needles)
     if case.code:
         assert snapshot(inputs) == before
