@@ -61,7 +61,7 @@ def batch_inputs(images: Path, masks: Path | None, mask_required: bool) -> Batch
         sources = [(images, False)] + [(images / name, True) for name in MASK_FOLDERS if (images / name).is_dir()]
     masks_of = _masks_by_stem(sources, {p.resolve() for p in photos})
     if masks is None and mask_required and photos and not any(p.stem in masks_of for p in photos):
-        raise InputError(f"No masks found for the photos in {images}: give --masks (a folder or one file), put "
+        raise InputError(f"No masks found for the photos in {images}: give a folder of masks or one mask file, put "
                          "photo_mask.png beside each photo or photo.png in a masks/ folder, or use an automatic face mask.")
     where = " or ".join(str(folder) for folder, _ in sources)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from engines.errors import ImageFileError, InputError
 
@@ -100,11 +100,15 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.
             f"{path.name}: {width} x {height} is {pixel_count(width * height)}, over the limit of "
             f"{pixel_count(max_pixels)} (set INPAINT_MAX_PIXELS to raise it)."
         )
+    loose = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # face_recognition turns this on for the whole process when imported
     try:
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as error:
         image.close()
         raise _unreadable(path, error) from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = loose
     return image
 
 

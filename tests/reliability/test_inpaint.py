@@ -34,15 +34,22 @@ def _photo_named(name: str, make) -> Case:
     return Case(setup, 0, ("Wrote",))
 
 
-def _bad_photo(name: str, write, code: int = 2, *problem: str, env=None) -> Case:
+def _bad_photo(name: str, write, code: int = 2, *problem: str, env=None, fault=None) -> Case:
     """The message names the file, or the setting at fault (``env``)."""
 
     def setup(inputs, tmp, mp):
         write(inputs / name)
         mask(inputs / "mask.png")
+        if fault:
+            fault(mp)
         return fill(inputs, tmp / "out.png", image=name)
 
     return Case(setup, code, problem if env else (name, *problem), env or {})
+
+
+def _loosened(monkeypatch) -> None:
+    """What importing face_recognition does to the whole process: Pillow then loads truncated files silently."""
+    monkeypatch.setattr("PIL.ImageFile.LOAD_TRUNCATED_IMAGES", True)
 
 
 def _with_mask(pixels_or_write, code: int, *needles: str, name: str = "mask.png") -> Case:
@@ -103,6 +110,7 @@ CASES = {
     # photos that cannot be read
     "photo-garbage-jpeg": _bad_photo("photo.jpg", lambda p: p.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg"), 2, "damaged or truncated"),
     "photo-truncated-png": _bad_photo("photo.png", truncated_png, 2, "damaged or truncated"),
+    "photo-truncated-after-pillow-was-loosened": _bad_photo("photo.png", truncated_png, 2, "damaged or truncated", fault=_loosened),
     "photo-empty-file": _bad_photo("photo.png", lambda p: p.write_bytes(b""), 2, "empty (0 bytes)"),
     "photo-text-file": _bad_photo("photo.png", lambda p: p.write_text("hello"), 2, "not an image"),
     "photo-missing": _bad_photo("photo.png", lambda p: None, 2, "no such file"),
