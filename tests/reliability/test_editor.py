@@ -14,7 +14,7 @@ from app import tools
 from app.autosave import Autosave
 from app.document import Layer
 from app.session import session_bytes
-from tests.app.conftest import dialogs, isolated_state, photo_file, window  # noqa: F401 - the editor's fixtures, used by name
+from tests.app.conftest import FakeDialogs, isolated_state, photo_file  # noqa: F401 - fixtures, used by name
 from tests.reliability.cases import disk_full, png_header, read_only, truncated_png
 from tests.reliability.harness import ROOT, snapshot
 
@@ -67,10 +67,31 @@ SESSIONS = {
 }
 
 
+@pytest.fixture(scope="module")
+def editor(qapp, tmp_path_factory):
+    """One editor window for the module (each case gets fresh dialogs, autosave and photo): far fewer windows made
+    and destroyed than a window per case."""
+    from app.main_window import MainWindow
+
+    window = MainWindow(dialogs=FakeDialogs(), autosave=Autosave(tmp_path_factory.mktemp("state")))
+    window.resize(1000, 700)
+    window.show()
+    yield window
+    window.close()
+    window.deleteLater()
+
+
+@pytest.fixture
+def window(editor, tmp_path):
+    editor.dialogs = FakeDialogs()
+    editor.autosave = Autosave(tmp_path / "state")
+    return editor
+
+
 @pytest.fixture
 def editing(window, photo_file):
     """The editor with a photo open and a mask painted: the work that must survive every case."""
-    window.open_path(photo_file[0])
+    assert window.open_path(photo_file[0])
     tools.fill_rectangle(window.document, Layer.MASK, (10, 10), (30, 30))
     return window
 
@@ -190,14 +211,11 @@ def test_an_autosave_on_a_full_disk_keeps_the_last_one_and_says_so(editing, monk
     assert editing.document.mask[40:51, 40:51].all() and "Traceback" not in capfd.readouterr().err
 
 
-def test_an_autosave_that_cannot_be_restored_is_kept_aside(qtbot, dialogs, tmp_path):
-    from app.main_window import MainWindow
-
-    state = tmp_path / "state"
+def test_an_autosave_that_cannot_be_restored_is_kept_aside(window, tmp_path):
+    """A start after a crash: the window's autosave holds what the crashed editor left."""
+    dialogs, state = window.dialogs, tmp_path / "state"
     state.mkdir()
     (state / "autosave.inpaint").write_bytes(b"PK\x03\x04 half an archive")
-    window = MainWindow(dialogs=dialogs, autosave=Autosave(state))
-    qtbot.addWidget(window)
     dialogs.answers["confirm"] = True
     window.offer_restore()
     assert len(dialogs.errors) == 1 and "autosave.inpaint: not a readable session file" in dialogs.errors[0]
