@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from engines.data.edges import canny, grey_of
+from engines.errors import InputError
 from engines.data.masks import free_form_mask, load_mask_file, mask_files
 from engines.data.sketch import sketch_map
 from engines.imageio import list_images
@@ -29,14 +30,14 @@ def image_files(folder: Path, limit: int | None = None) -> list[Path]:
     """A training or evaluation folder's images (the first ``limit``); an empty folder is an error."""
     files = list_images(folder)
     if not files:
-        raise ValueError(f"{folder}: no images")
+        raise InputError(f"{folder}: no images")
     return files[:limit] if limit else files
 
 
 def read_square_rgb(path: Path, size: int, crop: Crop) -> np.ndarray:
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
-        raise ValueError(f"{path.name}: not a readable image")
+        raise InputError(f"{path.name}: not a readable image")
     h, w = bgr.shape[:2]
     side = min(h, w)
     bgr = bgr[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side]
@@ -82,7 +83,7 @@ def load_bank(images: Path, masks: Path | None, size: int, crop: Crop = Crop.CEN
     rng = np.random.default_rng(seed)
     hole_masks += [free_form_mask(size, rng) for _ in range(generated_masks)]
     if not hole_masks:
-        raise ValueError("no masks: give a mask folder or generated masks")
+        raise InputError("no masks: give a mask folder or generated masks")
     image_tensor = torch.from_numpy(np.stack(rgb)).permute(0, 3, 1, 2).contiguous()
     edge_tensor = None if edges is None else torch.from_numpy(np.stack(edges)).unsqueeze(1).to(torch.uint8)
     mask_tensor = torch.from_numpy(np.stack(hole_masks)).unsqueeze(1).to(torch.uint8)

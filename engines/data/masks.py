@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 import torch
 
+from engines.errors import InputError
+
 BINS = ((0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5))
 
 
@@ -73,7 +75,7 @@ def mask_files(folder: Path) -> list[Path]:
 def load_mask_file(path: Path, size: int) -> np.ndarray:
     grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if grey is None:
-        raise ValueError(f"{path.name}: not a readable mask")
+        raise InputError(f"{path.name}: not a readable mask")
     return cv2.resize(grey, (size, size), interpolation=cv2.INTER_NEAREST) > 127
 
 

@@ -24,6 +24,7 @@ from engines.base import Engine
 from engines.contract import InpaintRequest, Progress, Work, drive
 from engines.data.bank import image_files
 from engines.data.masks import BINS, bin_label, bin_of, load_mask_file, mask_index
+from engines.errors import InputError
 from engines.evaluation.metrics import l1, psnr, ssim
 from engines.evaluation.perceptual import HoleDistance
 from engines.imageio import load_image
@@ -103,7 +104,7 @@ def evaluate(engines: dict[str, Engine], images: Path, masks: Path | Mapping[str
     bins = masks_by_bin(masks, size, per_bin) if isinstance(masks, Path) else dict(masks)
     empty = [name for name, masks_of_bin in bins.items() if not masks_of_bin]
     if empty:
-        raise ValueError(f"{masks}: no masks in the bins {', '.join(empty)}")
+        raise InputError(f"{masks}: no masks in the bins {', '.join(empty)}")
     face_check = FaceCheck() if faces else None
     distance = HoleDistance() if perceptual else None
     rows = {(e, b): Row(e, b) for e in engines for b in bins}
@@ -135,7 +136,7 @@ def evaluate_face_masks(engines: dict[str, Engine], images: Path, landmarks: Pat
     known = read_landmarks(landmarks)
     files = [p for p in image_files(images) if p.name in known][:limit]
     if not files:
-        raise ValueError(f"no image of {images} has landmarks in {landmarks}")
+        raise InputError(f"no image of {images} has landmarks in {landmarks}")
     templates = [load_template(style) for style in MaskStyle]
     face_check = FaceCheck() if faces else None
     distance = HoleDistance() if perceptual else None

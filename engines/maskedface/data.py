@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from engines.data.bank import Crop, batch_generator, image_files, mirrored, read_square_rgb
+from engines.errors import InputError
 from engines.faces.landmark_cache import read_landmarks, to_square
 from engines.maskedface.variants import all_variants
 
@@ -37,7 +38,7 @@ def load_masked_bank(images: Path, landmarks: Path, size: int, limit: int | None
     known = read_landmarks(landmarks)
     files = [p for p in image_files(images) if p.name in known][:limit or None]
     if not files:
-        raise ValueError(f"no image of {images} has landmarks in {landmarks}; run `main.py landmarks` on that folder")
+        raise InputError(f"no image of {images} has landmarks in {landmarks}; run `main.py landmarks` on that folder")
     with ThreadPoolExecutor(8) as pool:
         originals = list(pool.map(lambda p: read_square_rgb(p, size, Crop.CENTRE).copy(), files))
     points = [to_square(*known[p.name], size) for p in files]

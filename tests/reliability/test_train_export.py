@@ -48,6 +48,12 @@ def _folder(name: str, make=None):
     return data_of
 
 
+def _with_a_damaged_image(inputs, ctx):
+    shutil.copytree(ctx["data"], inputs / "data")
+    (inputs / "data" / "bad.png").write_bytes(b"\x89PNG not really")
+    return inputs / "data"
+
+
 def _engine(engine: str, *extra: str):
     def setup(inputs, tmp, ctx):
         args = train_args(ctx["data"], inputs / "run", 2, *extra)
@@ -125,6 +131,7 @@ CASES = {
     "data-missing": Case(_train(_folder("nowhere")), 2, ("--data", "nowhere", "no such folder")),
     "data-empty": Case(_train(_folder("empty", lambda p: p.mkdir())), 2, ("--data", "empty", "no images")),
     "data-is-a-file": Case(_train(_folder("a.png", lambda p: photo(p))), 2, ("a.png", "is a file")),
+    "data-with-a-damaged-image": Case(_train(_with_a_damaged_image), 2, ("bad.png", "not a readable image")),
     "engine-needs-no-training": Case(_engine("telea"), 2, ("'telea' needs no training", "trainable engines")),
     "engine-unknown": Case(_engine("nope"), 2, ("'nope' cannot be trained",)),
     "domain-missing": Case(_engine("regionwise"), 2, ("regionwise", "add --domain")),
