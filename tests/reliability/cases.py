@@ -97,7 +97,7 @@ def read_only(monkeypatch) -> None:
 
 
 def fill(inputs: Path, out: Path | str, *extra: str, image: str = "photo.png", mask_file: str | None = "mask.png") -> list:
-    args = ["inpaint", "--image", inputs / image, "--out", out, *extra]
+    args = ["inpaint", "--engine", "telea", "--image", inputs / image, "--out", out, *extra]
     return args + (["--mask", inputs / mask_file] if mask_file else [])
 
 

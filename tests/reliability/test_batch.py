@@ -16,7 +16,7 @@ def _batch(layout, out_of=lambda inputs, tmp: tmp / "out", *extra: str, masks_of
     def setup(inputs, tmp, mp):
         layout(inputs)
         masks = masks_of(inputs)
-        args = ["batch", "--images", inputs / "photos", "--out", out_of(inputs, tmp), *extra]
+        args = ["batch", "--engine", "telea", "--images", inputs / "photos", "--out", out_of(inputs, tmp), *extra]
         if fault:
             fault(mp)
         return args + (["--masks", masks] if masks is not None else [])
@@ -113,7 +113,7 @@ def test_sigterm_mid_batch_says_which_files_finished_and_leaves_no_part_file(tmp
     hole[50:150, 50:150] = 255
     Image.fromarray(hole).save(tmp_path / "m.png")
     before = snapshot(images)
-    done = signalled(["batch", "--images", images, "--masks", tmp_path / "m.png", "--out", out, "--opt", "radius=15"],
+    done = signalled(["batch", "--engine", "telea", "--images", images, "--masks", tmp_path / "m.png", "--out", out, "--opt", "radius=15"],
                      lambda: out.is_dir() and any(out.glob("*.png")), signal.SIGTERM)
     assert done.code == 128 + signal.SIGTERM, done.err
     assert "Traceback" not in done.err and "interrupted (SIGTERM)" in done.err

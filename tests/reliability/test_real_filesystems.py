@@ -41,7 +41,7 @@ def test_a_full_disk(inputs, tmp_path):
                 f.write(b"\0" * 4096)
                 f.flush()
         before = snapshot(inputs, full)
-        done = main_process("inpaint", "--image", inputs / "photo.png", "--mask", inputs / "mask.png", "--out", full / "old.png")
+        done = main_process("inpaint", "--engine", "telea", "--image", inputs / "photo.png", "--mask", inputs / "mask.png", "--out", full / "old.png")
         assert_refused(done, 2, "old.png", "No space left on device", "nothing was changed")
         assert snapshot(inputs, full) == before and not list(full.glob(".*.part"))
 
@@ -49,9 +49,9 @@ def test_a_full_disk(inputs, tmp_path):
 def test_a_read_only_file_system(inputs, tmp_path):
     with _tmpfs(tmp_path / "ro") as ro:
         subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True)
-        fill = main_process("inpaint", "--image", inputs / "photo.png", "--mask", inputs / "mask.png", "--out", ro / "out.png")
+        fill = main_process("inpaint", "--engine", "telea", "--image", inputs / "photo.png", "--mask", inputs / "mask.png", "--out", ro / "out.png")
         assert_refused(fill, 2, "ro", "Read-only file system")
-        batch = main_process("batch", "--images", inputs, "--masks", inputs / "mask.png", "--out", ro / "new")
+        batch = main_process("batch", "--engine", "telea", "--images", inputs, "--masks", inputs / "mask.png", "--out", ro / "new")
         assert_refused(batch, 2, "new", "cannot create this folder", "Read-only file system")
 
 
