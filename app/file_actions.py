@@ -14,7 +14,7 @@ from app.document import Document
 from app.session import SUFFIX, is_session_file, load_session, save_session, session_photo
 from app.worker import WorkWorker, task_worker
 from engines.errors import InpaintError
-from engines.imageio import load_image, save_image
+from engines.imageio import check_output, load_image, save_image
 
 MAX_RECENT = 8
 
@@ -100,7 +100,15 @@ class FileActions:
         return self._save_worker is not None and self._save_worker.isRunning()
 
     def _write(self, path: Path, wait: bool = False) -> bool:
-        """Write a copy of the photo as it is now; True when written (``wait``) or under way."""
+        """Write a copy of the photo as it is now; True when written (``wait``) or under way. What can be known
+        before writing (the type, a folder, a read-only place, a size the format cannot hold) is refused at once."""
+        try:
+            check_output(path, self.document.shape)
+        except InpaintError as error:
+            if self.save_path == path:
+                self.save_path = None  # the next Save asks where
+            self.dialogs.error(f"Could not save {path.name}: {error}")
+            return False
         if self.saving:
             self._save_worker.wait()
         document, version, image = self.document, self.document.version, self.document.image.copy()

@@ -224,11 +224,16 @@ def test_saving_a_photo_does_not_hold_the_ui(qtbot, window, photo_file, dialogs,
     assert (tmp_path / "out.png").is_file() and window.document.modified, "the edit made while saving is unsaved"
 
 
-def test_a_failed_background_save_says_so_keeps_the_work_and_asks_where_next_time(qtbot, window, photo_file, dialogs, tmp_path):
+def test_a_failed_background_save_says_so_keeps_the_work_and_asks_where_next_time(qtbot, window, photo_file, dialogs, tmp_path,
+                                                                                  monkeypatch):
     window.open_path(photo_file[0])
     tools.fill_rectangle(window.document, Layer.MASK, (10, 10), (30, 30))
-    dialogs.paths["save_image"] = str(tmp_path / "no" / "such" / "folder" / "out.png")
-    (tmp_path / "no").write_text("a file where a folder should be")
+    dialogs.paths["save_image"] = str(tmp_path / "out.png")
+
+    def disk_full(fd):  # a failure only the write itself can find (a missing folder is refused before it starts)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("engines.imageio.os.fsync", disk_full)
     assert window.save()
     qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=10_000)
     assert dialogs.errors[0].startswith("Could not save out.png") and window.document.modified

@@ -164,7 +164,8 @@ SAVES = {
 
 
 @pytest.mark.parametrize(("what", "name", "fault", "problem"), [pytest.param(*v, id=k) for k, v in SAVES.items()])
-def test_saving_that_fails_keeps_the_work_and_the_old_file(editing, tmp_path, monkeypatch, capfd, what, name, fault, problem):
+def test_saving_that_fails_keeps_the_work_and_the_old_file(qtbot, editing, tmp_path, monkeypatch, capfd, what, name, fault,
+                                                          problem):
     document, mask = editing.document, editing.document.mask.copy()
     target = tmp_path / "saved" / name
     target.parent.mkdir()
@@ -177,6 +178,7 @@ def test_saving_that_fails_keeps_the_work_and_the_old_file(editing, tmp_path, mo
     if fault:
         fault(monkeypatch)
     {"save_image": editing.save_as, "save_session": editing.save_session_dialog, "export_mask": editing.export_mask_dialog}[what]()
+    qtbot.waitUntil(lambda: not editing.saving and bool(editing.dialogs.errors), timeout=10_000)  # saved off the UI thread
     monkeypatch.undo()
     assert len(editing.dialogs.errors) == 1 and problem in editing.dialogs.errors[0]
     assert name in editing.dialogs.errors[0]
