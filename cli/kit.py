@@ -19,7 +19,8 @@ def add_commands(commands) -> None:
     fleet = commands.add_parser("fleet", help="train every missing weight set (or those named) at once, with one live table")
     fleet.add_argument("--out", required=True, help="folder of the runs (one per weight set), logs and fleet.json")
     fleet.add_argument("--minutes", type=float, required=True, help="the whole fleet ends this long after it starts")
-    fleet.add_argument("--sets", nargs="+", metavar="SET", help="weight sets to train (default: those not installed)")
+    fleet.add_argument("--sets", nargs="+", metavar="SET",
+                       help="weight sets to train (default: those not installed; with --init-from-installed, all)")
     fleet.add_argument("--data-root", default=str(SHARED / "datasets"),
                        help="../shared/datasets, or the folder `main.py unpack` filled (default: ../shared/datasets)")
     fleet.add_argument("--landmarks", help="landmarks .npz of the training faces (default: found in the data root or the cache)")
@@ -27,7 +28,8 @@ def add_commands(commands) -> None:
     fleet.add_argument("--export-every", type=float, default=3.0, metavar="MINUTES", help="export each run this often")
     fleet.add_argument("--batch", type=int, help="images per step for every set (default: each engine's)")
     fleet.add_argument("--init-from-installed", action="store_true",
-                       help="start each set from its installed weights (weights/SET, discriminators from weights/SET/training)")
+                       help="start each installed set from its weights (weights/SET, discriminators from weights/SET/training); "
+                            "the others start afresh")
     fleet.add_argument("--compile", action="store_true", help="torch.compile every network (measure first)")
     fleet.add_argument("--mps", action="store_true", help="run the children under CUDA MPS (measure first)")
     fleet.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -57,7 +59,10 @@ def add_commands(commands) -> None:
 
     plan = commands.add_parser("gpu-plan", help="the exact device commands of a GPU window of a given length")
     plan.add_argument("--window", type=float, required=True, metavar="MINUTES", help="the window's device time, start included")
-    plan.add_argument("--first", action="store_true", help="the first window: measure (bench/first_window.sh) before training")
+    plan.add_argument("--first", action="store_true",
+                      help="the first window: after training, the GPU tests and fill times (bench/first_window.sh)")
+    plan.add_argument("--measure-speed", action="store_true",
+                      help="after training, also measure training speed settings (batch 64, CUDA MPS, torch.compile)")
     plan.add_argument("--shards", default=str(KIT / "data"), help="the folder `main.py pack` wrote (default: kit/data)")
     plan.add_argument("--fleet-options", default="", help="extra options for the fleet (e.g. '--batch 64 --mps' after measuring)")
 
@@ -70,7 +75,7 @@ def run_fleet(args: argparse.Namespace) -> int:
     from engines.training.fleet import DataRoot, Fleet, chosen_sets, mps_daemon, run
     from engines.training.status import format_table
 
-    sets = chosen_sets(args.sets)
+    sets = chosen_sets(args.sets, every=args.init_from_installed)
     data = DataRoot.find(Path(args.data_root), Path(args.landmarks) if args.landmarks else None, Path(args.vgg) if args.vgg else None)
     options = ["--export-every", str(args.export_every), "--device", args.device, "--checkpoint-minutes", "3"]
     for flag, value in (("--size", args.size), ("--base", args.base), ("--limit", args.limit), ("--steps", args.steps)):
@@ -148,21 +153,35 @@ def run_unpack(args: argparse.Namespace) -> int:
 
 
 def run_plan(args: argparse.Namespace) -> int:
+    import json
+
+    from engines.data import pack
+    from engines.data.pack import INSTALLED, MANIFEST, MIB, WEIGHTS_ASIDE
     from engines.training.window import plan
 
-    root = Path(__file__).resolve().parents[1]
-    shards = sorted(Path(args.shards).resolve().glob("kit-data-*.tgz"))
-    if not shards:
+    root = pack.ROOT
+    folder = Path(args.shards).resolve()
+    shards = sorted(folder.glob("kit-data-*.tgz"))
+    if not shards or not (folder / MANIFEST).is_file():
         raise InputError(f"{args.shards}: no kit-data-N.tgz; run `main.py pack` first.")
     if not shards[0].is_relative_to(root):
         raise InputError(f"{args.shards} is outside the repository; a device command carries only paths inside it.")
+    carried = [name for name in json.loads((folder / MANIFEST).read_text())["totals"] if name.startswith(INSTALLED)]
     try:
-        minutes, calls = plan(args.window, [str(p.relative_to(root)) for p in shards], args.first, args.fleet_options)
+        minutes, calls = plan(args.window, [str(p.relative_to(root)) for p in shards], args.first, args.fleet_options,
+                              args.measure_speed, continue_installed=bool(carried))
     except ValueError as error:
         raise InputError(f"{error}.") from None
-    print(f"A {args.window:g}-minute window{' (the first: it measures, then trains)' if args.first else ''}: the fleet trains "
-          f"{minutes:g} minutes. One device command per step, each right after the previous one (the machine is wiped "
-          "about 30 s after a command ends), timeout_s 600, carrying the files named:")
+    weights = pack.aside_bytes(root)
+    print(f"A {args.window:g}-minute window: the fleet trains {minutes:g} minutes"
+          + (", continuing the installed weight sets the shards carry" if carried else "")
+          + (", then the first window's checks" if args.first else "") + ".")
+    if weights > MIB:
+        print(f"\nBefore the first command: `mv {WEIGHTS_ASIDE} ../{WEIGHTS_ASIDE}-aside` ({weights / MIB:.1f} "
+              f"MiB of weights would travel with every command; the shards carry what the fleet needs). After the last: "
+              f"`mv ../{WEIGHTS_ASIDE}-aside {WEIGHTS_ASIDE}`, then `main.py install`.")
+    print("\nOne device command per step, each right after the previous one (the machine is wiped about 30 s after a "
+          "command ends), timeout_s 600, carrying the files named:")
     for index, call in enumerate(calls, 1):
         carry = f"carry {', '.join(call.carry)}" if call.carry else "carry nothing"
         print(f"\n{index}. {carry}; done by minute {call.ends_min:g}: {call.why}\n   {call.command}")

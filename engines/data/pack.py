@@ -9,7 +9,9 @@ command (gzip takes away the tar's 512-byte blocks around 22k small files, a thi
 - the dlib landmarks of the training faces, which maskedface needs and the GPU machine cannot compute (no dlib
   there): found once here and cached in kit/cache,
 - the VGG features file of the perceptual and style losses (../shared/weights),
-- the discriminators installed beside shipped weights (weights/SET/training/), so a later window continues a GAN.
+- the installed weight sets (weights/SET: generators, card, and the discriminators in training/), so a later
+  window continues from them (`fleet --init-from-installed`) although weights/ itself is moved aside for the
+  window: committed weights would otherwise travel with every command (seven sets are over 64 MiB).
 Unpacked, the shards form a data root laid out as `main.py fleet --data-root` expects.
 """
 from __future__ import annotations
@@ -40,15 +42,45 @@ VGG_NAME = "vgg19_normalised_relu3_1.safetensors"
 LANDMARKS = "landmarks/faces128-train.npz"
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "kit" / "cache"
+WEIGHTS_ASIDE = "weights"  # moved out of the tree for a window; its sets travel in the shards
+INSTALLED = "installed/"
 
 
-def travelling_bytes(repo: Path = ROOT) -> int:
-    """What every GPU command carries besides the shard: the tracked files and the untracked ones git does not ignore."""
+def travelling_files(repo: Path = ROOT) -> list[Path]:
+    """What a GPU command carries from the working tree: the tracked files and the untracked ones git does not ignore."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=repo,
                             capture_output=True, check=False)
     if listed.returncode:
         raise InputError(f"{repo}: not a git checkout; cannot tell what a GPU command would carry.")
-    return sum((repo / name).stat().st_size for name in listed.stdout.decode().split("\0") if name and (repo / name).is_file())
+    return [repo / name for name in listed.stdout.decode().split("\0") if name and (repo / name).is_file()]
+
+
+def _sizes(repo: Path) -> tuple[int, int]:
+    """(bytes a GPU command carries from the tree besides the shard, bytes of them in weights/)."""
+    sizes = [(p.stat().st_size, p.relative_to(repo).parts[0] == WEIGHTS_ASIDE) for p in travelling_files(repo)]
+    return sum(size for size, _ in sizes), sum(size for size, weights in sizes if weights)
+
+
+def travelling_bytes(repo: Path = ROOT) -> int:
+    """What every GPU command carries besides the shard, weights/ left out: it is moved aside for the window."""
+    everything, weights = _sizes(repo)
+    return everything - weights
+
+
+def aside_bytes(repo: Path = ROOT) -> int:
+    """The weights that would travel with every GPU command unless weights/ is moved aside."""
+    return _sizes(repo)[1]
+
+
+def _weights_dir() -> Path:
+    from engines.registry import WEIGHTS_DIR  # weights/, or INPAINT_WEIGHTS_DIR
+
+    return WEIGHTS_DIR
+
+
+def installed_files(weights_root: Path) -> list[Path]:
+    """The files of every installed weight set: generators, cards, discriminators (training/)."""
+    return sorted(p for p in weights_root.glob("**/*") if p.is_file() and (p.suffix == ".safetensors" or p.name == "card.json"))
 
 
 def shard_limit(carried: int) -> int:
@@ -158,8 +190,8 @@ def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path |
         if part.startswith("faces"):
             items.append((LANDMARKS, _renamed_landmarks(landmarks, {p.name: f"{p.stem}.webp" for p in files})))
             items.append((f"weights/{VGG_NAME}", vgg.read_bytes()))
-    for extra in sorted((weights_root or ROOT / "weights").glob("**/training/*.safetensors")):
-        items.append((f"discriminators/{extra.relative_to(weights_root or ROOT / 'weights')}", extra.read_bytes()))
+    weights_root = weights_root or _weights_dir()
+    items += [(INSTALLED + p.relative_to(weights_root).as_posix(), p.read_bytes()) for p in installed_files(weights_root)]
     carried = travelling_bytes()
     limit_bytes = shard_bytes or shard_limit(carried)
     manifest = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "quality": quality, "carried_mib": round(carried / MIB, 1),
@@ -211,9 +243,9 @@ def _write_shard(path: Path, items: list[tuple[str, bytes]], manifest: dict) -> 
 
 
 def unpack(shards: list[Path], to: Path, weights_root: Path | None = None) -> list[str]:
-    """Extract shards into the data root ``to`` (discriminators into weights/SET/training/); returns report lines:
+    """Extract shards into the data root ``to`` (installed weight sets into weights/); returns report lines:
     what is there against what the pack held, and whether OpenCV here reads the images."""
-    weights_root = weights_root or ROOT / "weights"
+    weights_root = weights_root or _weights_dir()
     to.mkdir(parents=True, exist_ok=True)
     manifest = None
     for shard in shards:
@@ -222,16 +254,16 @@ def unpack(shards: list[Path], to: Path, weights_root: Path | None = None) -> li
         with tarfile.open(shard) as tar:
             manifest = json.loads(tar.extractfile(MANIFEST).read())
             members = [m for m in tar.getmembers() if m.name != MANIFEST]
-            tar.extractall(to, members=[m for m in members if not m.name.startswith("discriminators/")], filter="data")
-            for member in (m for m in members if m.name.startswith("discriminators/")):
-                member.name = member.name.removeprefix("discriminators/")
+            tar.extractall(to, members=[m for m in members if not m.name.startswith(INSTALLED)], filter="data")
+            for member in (m for m in members if m.name.startswith(INSTALLED)):
+                member.name = member.name.removeprefix(INSTALLED)
                 tar.extract(member, weights_root, filter="data")
         (to / f"kit-data-{manifest['shard']}.json").write_text(json.dumps(manifest, indent=2))
     if manifest is None:
         raise InputError("No shard given.")
     lines = []
     for part, total in manifest["totals"].items():
-        folder = weights_root / part.removeprefix("discriminators/") if part.startswith("discriminators/") else to / part
+        folder = weights_root / part.removeprefix(INSTALLED) if part.startswith(INSTALLED) else to / part
         present = sum(1 for p in folder.iterdir() if p.is_file()) if folder.is_dir() else int((to / part).is_file())
         lines.append(f"{part}: {present} of {total}" + ("" if present >= total else " (send the other shards)"))
     for part in ("faces128/train", "scenes320/train"):

@@ -86,8 +86,9 @@ def missing_sets(weights_root: Path | None = None) -> list[WeightSet]:
     return missing
 
 
-def chosen_sets(names: list[str] | None, weights_root: Path | None = None) -> list[WeightSet]:
-    sets = [weight_set(n) for n in names] if names else missing_sets(weights_root)
+def chosen_sets(names: list[str] | None, weights_root: Path | None = None, every: bool = False) -> list[WeightSet]:
+    """The sets named, else every set (``every``: a window that continues the installed ones), else the missing ones."""
+    sets = [weight_set(n) for n in names] if names else list(WEIGHT_SETS) if every else missing_sets(weights_root)
     if not sets:
         raise InputError("Every weight set is trained already; name the ones to train again (--sets crg cfs ...).")
     return sets

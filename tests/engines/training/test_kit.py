@@ -64,7 +64,12 @@ def shards(shared, tmp_path_factory) -> Path:
     if not VGG.is_file():
         pytest.skip("../shared/weights has no VGG file (the pack carries it)")
     limit = VGG.stat().st_size + 100 * 1024  # the faces, their landmarks and the VGG file; then masks and scenes
-    drive(pack(shared, out, limit=3, weights_root=out / "no-weights", shard_bytes=limit, cache=out / "cache"))
+    installed = out / "installed"  # one installed set, as weights/ holds it: it travels in the shards
+    (installed / "crg" / "training").mkdir(parents=True)
+    for name in ("crg/card.json", "crg/generator.safetensors", "crg/training/critic.safetensors"):
+        (installed / name).write_bytes(name.encode())
+    (installed / "crg" / "samples.png").write_bytes(b"not needed to continue")
+    drive(pack(shared, out, limit=3, weights_root=installed, shard_bytes=limit, cache=out / "cache"))
     return out
 
 
@@ -84,7 +89,8 @@ def test_shards_fit_the_limit_and_unpack_into_a_data_root(shards, tmp_path):
     limit = VGG.stat().st_size + 100 * 1024
     assert len(files) == len(manifest["shards"]) == 2 and all(f.stat().st_size <= limit for f in files), "a small limit splits"
     assert manifest["quality"]["faces128/train"]["psnr_db"] > 33, "WebP close to the original JPEGs"
-    assert manifest["totals"] == {"faces128/train": 3, "landmarks": 1, "weights": 1, "masks128/train": 3, "scenes320/train": 2}
+    assert manifest["totals"] == {"faces128/train": 3, "landmarks": 1, "weights": 1, "masks128/train": 3, "scenes320/train": 2,
+                                  "installed/crg": 2, "installed/crg/training": 1}
     done = _run("import cli.main, cli.kit, engines.training.fleet, engines.training.loop, engines.data.pack", tmp_path)
     assert done.returncode == 0, done.stderr
     assert any("send the other shards" in line for line in unpack(files[:1], tmp_path / "data")), "a missing shard is named"
@@ -92,6 +98,9 @@ def test_shards_fit_the_limit_and_unpack_into_a_data_root(shards, tmp_path):
     assert not any("send the other" in line for line in lines) and any("reads 0.webp" in line for line in lines), lines
     with np.load(tmp_path / "data" / "landmarks" / "faces128-train.npz") as landmarks:
         assert sorted(landmarks["names"]) == ["0.webp", "1.webp", "2.webp"] and landmarks["landmarks"].shape == (3, 68, 2)
+    restored = sorted(p.relative_to(tmp_path / "weights").as_posix() for p in (tmp_path / "weights").glob("**/*") if p.is_file())
+    assert restored == ["crg/card.json", "crg/generator.safetensors", "crg/training/critic.safetensors"]
+    assert (tmp_path / "weights" / "crg" / "card.json").read_bytes() == b"crg/card.json"
     mask = cv2.imread(str(tmp_path / "data" / "masks128" / "train" / "00001.png"), cv2.IMREAD_GRAYSCALE)
     assert mask.shape == (128, 128) and set(np.unique(mask)) == {0, 255}
 
@@ -158,7 +167,8 @@ def _fleet_and_fill(sets: list[str], shards: Path, tmp_path: Path, monkeypatch, 
                  str(data), "--size", "32", "--base", "4", "--batch", "2", "--device", "cpu", "--refresh", "5"],
                 ["fleet-status", "--out", str(runs), "--collect", str(download)]]
     code = "import sys; from cli.main import main\nfor args in %r:\n    assert main(args) == 0, args" % commands
-    done = _run(code, tmp_path)
+    done = _run(code, tmp_path, {"INPAINT_WEIGHTS_DIR": str(tmp_path / "gpu-machine-weights")})
+    assert (tmp_path / "gpu-machine-weights" / "crg" / "card.json").is_file(), "the installed set the shards carry"
     logs = "".join(p.read_text() for p in runs.glob("*.log")) if runs.is_dir() else ""
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:] + logs[-3000:]
     assert "handed back:" in done.stdout and "still to collect" not in done.stdout
