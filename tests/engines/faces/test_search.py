@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engines.contract import CancelToken, drive
+from engines.contract import CancelToken
 from engines.errors import Cancelled, InputError
 from engines.faces import FaceRegion, search
 from engines.faces.algorithm1 import MaskStyle, load_template, place_template, put_mask
