@@ -83,3 +83,14 @@ def test_every_pinned_requirement_is_declared_for_pip_install():
         if text and (Requirement(text).marker is None or Requirement(text).marker.evaluate()):
             pinned.add(name(text))
     assert pinned <= closure, f"pinned in requirements.txt but not declared in pyproject.toml: {sorted(pinned - closure)}"
+
+
+def test_no_tracked_file_is_one_that_git_ignores():
+    """A file committed before its folder was ignored stays tracked: kit/ (data shards, the landmarks cache, CPU smoke
+    downloads: 123 MiB) travelled with every clone and every GPU command, and `main.py pack` refused to pack."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    done = subprocess.run(["git", "ls-files", "--cached", "--ignored", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [], "tracked although ignored (git rm --cached them)"
