@@ -55,10 +55,19 @@ def travelling_files(repo: Path = ROOT) -> list[Path]:
     return [repo / name for name in listed.stdout.decode().split("\0") if name and (repo / name).is_file()]
 
 
+def folder_sizes(repo: Path = ROOT) -> dict[str, int]:
+    """Bytes a GPU command carries from the tree besides the shard, per top-level file or folder."""
+    sizes: dict[str, int] = {}
+    for path in travelling_files(repo):
+        top = path.relative_to(repo).parts[0]
+        sizes[top] = sizes.get(top, 0) + path.stat().st_size
+    return sizes
+
+
 def _sizes(repo: Path) -> tuple[int, int]:
     """(bytes a GPU command carries from the tree besides the shard, bytes of them in weights/)."""
-    sizes = [(p.stat().st_size, p.relative_to(repo).parts[0] == WEIGHTS_ASIDE) for p in travelling_files(repo)]
-    return sum(size for size, _ in sizes), sum(size for size, weights in sizes if weights)
+    sizes = folder_sizes(repo)
+    return sum(sizes.values()), sizes.get(WEIGHTS_ASIDE, 0)
 
 
 def travelling_bytes(repo: Path = ROOT) -> int:
@@ -83,11 +92,16 @@ def installed_files(weights_root: Path) -> list[Path]:
     return sorted(p for p in weights_root.glob("**/*") if p.is_file() and (p.suffix == ".safetensors" or p.name == "card.json"))
 
 
-def shard_limit(carried: int) -> int:
+def shard_limit(carried: int, repo: Path = ROOT) -> int:
+    """The largest shard that fits into one GPU command beside the ``carried`` bytes of the project's own files; when
+    too little is left, the refusal names the folders that take the room."""
     room = int(COMMAND_MIB * MIB) - carried
     if room < 8 * MIB:
-        raise InputError(f"The project's own files are {carried / MIB:.1f} MiB; with them a GPU command can carry only "
-                         f"{room / MIB:.1f} MiB of data. Commit fewer weights or carry the data in more, smaller shards.")
+        sizes = sorted(((n, b) for n, b in folder_sizes(repo).items() if n != WEIGHTS_ASIDE), key=lambda nb: -nb[1])
+        largest = ", ".join(f"{name} {size / MIB:.1f} MiB" for name, size in sizes[:3])
+        raise InputError(f"The project's own files are {carried / MIB:.1f} MiB (largest: {largest}); with them a GPU command "
+                         f"can carry only {room / MIB:.1f} MiB of data. Commit fewer weights, ignore or remove what does not "
+                         "belong in the repository, or carry the data in more, smaller shards.")
     return min(SHARD_MIB * MIB, room)
 
 
@@ -173,6 +187,8 @@ def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path |
     for needed in (faces, datasets / "masks256" / "train", datasets / "scenes" / "train", vgg):
         if not needed.exists():
             raise InputError(f"{needed}: missing; pack needs ../shared as the datasets README describes it.")
+    carried = travelling_bytes()  # checked before the slow work: a shard that cannot travel is not worth making
+    limit_bytes = shard_bytes or shard_limit(carried)
     landmarks = yield from cached_landmarks(faces, limit, cache)
     items: list[tuple[str, bytes]] = []
     quality = {}
@@ -192,8 +208,6 @@ def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path |
             items.append((f"weights/{VGG_NAME}", vgg.read_bytes()))
     weights_root = weights_root or _weights_dir()
     items += [(INSTALLED + p.relative_to(weights_root).as_posix(), p.read_bytes()) for p in installed_files(weights_root)]
-    carried = travelling_bytes()
-    limit_bytes = shard_bytes or shard_limit(carried)
     manifest = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "quality": quality, "carried_mib": round(carried / MIB, 1),
                 "totals": _totals(name for name, _ in items)}
     shards = _split(items, limit_bytes)
