@@ -28,6 +28,7 @@ from engines.errors import InpaintError
 from engines.service import FillService
 
 AUTOSAVE_MS = 15_000
+WINDOW_SIZE = (1280, 820)  # px, at most the screen's free area
 DOCK_WIDTH = 330  # px: the side panels at 1280 px leave the photo about three quarters of the window
 DOCK_MIN_WIDTH = 240
 
@@ -37,7 +38,8 @@ class MainWindow(FileActions, QMainWindow):
                  service: FillService | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Inpainting editor")
-        self.resize(1280, 820)
+        screen = self.screen().availableGeometry()  # on a 1280 x 800 laptop an 820 px window hid the status bar
+        self.resize(min(WINDOW_SIZE[0], screen.width()), min(WINDOW_SIZE[1], screen.height()))
         self.setAcceptDrops(True)
         self.dialogs = dialogs or Dialogs(self)
         self.autosave = autosave or Autosave()

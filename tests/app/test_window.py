@@ -90,6 +90,14 @@ def test_untrained_engines_are_listed_but_cannot_be_picked(qtbot, dialogs, tmp_p
         assert combo.currentData() == "auto", "the default engine stays chosen"
 
 
+def test_the_window_fits_the_screen_it_opens_on(qtbot, dialogs, tmp_path):
+    """At 1280 x 820 the window was taller than a 1280 x 800 laptop screen: the status bar was off the screen."""
+    window = MainWindow(dialogs=dialogs, autosave=Autosave(tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    screen = window.screen().availableGeometry()
+    assert window.width() <= screen.width() and window.height() <= screen.height(), (window.size(), screen)
+
 def test_inpaint_fills_the_hole_off_the_ui_thread_and_is_undoable(qtbot, window, photo_file):
     path, pixels = photo_file
     window.open_path(path)
