@@ -47,9 +47,10 @@ class BatchReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, one sentence)
     cancelled: bool = False
     masks_beside: list[str] = field(default_factory=list)  # mask files among the photos, used as masks, not filled
+    total: int = 0  # photos in the job (a cancelled or interrupted batch did not reach them all)
 
     def summary(self, out: Path) -> str:
-        total = len(self.done) + len(self.failed)
+        total = max(self.total, len(self.done) + len(self.failed))
         head = f"Filled {len(self.done)} of {total} images into {out}."
         if self.masks_beside:
             head += f" {len(self.masks_beside)} mask files beside the photos were used as masks, not filled."
@@ -160,6 +161,7 @@ def run_batch(fill: Fill, job: BatchJob, cancel: CancelToken | None = None,
     report = report if report is not None else BatchReport()
     report.masks_beside = [p.name for p in inputs.masks_beside]
     files = inputs.photos
+    report.total = len(files)
     for index, image_path in enumerate(files):
         if cancel.cancelled:
             report.cancelled = True

@@ -157,6 +157,7 @@ def test_batch_cancel_stops_the_file_in_progress(tmp_path, user_cancel):
     report = drive(FillService().batch(BatchJob(images, tmp_path / "out", engine="test-cancelling", masks=mask), user_cancel))
     assert report.cancelled and report.done == [] and report.failed == []
     assert CancellingEngine.steps == 0 and list((tmp_path / "out").iterdir()) == []
+    assert "Filled 0 of 3 images" in report.summary(tmp_path / "out"), "the photos not reached count too"
 
 
 def test_batch_cancel_reaches_the_face_search(tmp_path, monkeypatch, user_cancel):

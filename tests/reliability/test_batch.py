@@ -118,6 +118,6 @@ def test_sigterm_mid_batch_says_which_files_finished_and_leaves_no_part_file(tmp
     assert done.code == 128 + signal.SIGTERM, done.err
     assert "Traceback" not in done.err and "interrupted (SIGTERM)" in done.err
     finished = [p.name for p in sorted(out.glob("*.png"))]
-    assert f"finished: {', '.join(finished)}" in done.err
+    assert f"finished: {', '.join(finished)}" in done.err and f"Filled {len(finished)} of 40 images" in done.err
     assert not list(out.glob(".*.part"))
     assert snapshot(images) == before
