@@ -56,6 +56,8 @@ class Option:
             parsed = {OptionKind.CHOICE: str, OptionKind.INT: int, OptionKind.FLOAT: float}[self.kind](value)
         except (TypeError, ValueError):
             raise InputError(f"Option {self.name!r} must be a {self.kind.value}, not {value!r}.") from None
+        if self.kind is OptionKind.FLOAT and parsed != parsed:  # NaN passes every comparison below
+            raise InputError(f"Option {self.name!r} must be a number, not {value!r}.")
         if self.kind is OptionKind.CHOICE and parsed not in self.choices:
             raise InputError(f"Option {self.name!r} must be one of {', '.join(self.choices)}; got {parsed!r}.")
         if self.minimum is not None and parsed < self.minimum:

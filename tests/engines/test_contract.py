@@ -123,3 +123,7 @@ def test_options_are_checked_against_the_spec():
     for bad, message in [({"radius": "x"}, "must be a int"), ({"radius": 0}, "at least"), ({"method": "fmm"}, "one of"), ({"size": 3}, "no option")]:
         with pytest.raises(InputError, match=message):
             spec.parse_options(bad)
+    context = registry.spec("patchmatch")  # a float option: NaN compares false with both its limits
+    for bad, message in [({"context": "nan"}, "must be a number, not 'nan'"), ({"context": "inf"}, "at most")]:
+        with pytest.raises(InputError, match=message):
+            context.parse_options(bad)
