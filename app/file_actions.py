@@ -14,7 +14,7 @@ from app.document import Document
 from app.session import SUFFIX, is_session_file, load_session, save_session, session_photo
 from app.worker import WorkWorker, task_worker
 from engines.errors import InpaintError
-from engines.imageio import check_output, load_image, save_image
+from engines.imageio import check_output, load_image, real_path, save_image
 
 MAX_RECENT = 8
 
@@ -86,7 +86,7 @@ class FileActions:
         if not path:
             return False
         path = Path(path)
-        if original is not None and path.resolve() == original and not self.dialogs.confirm(
+        if original is not None and real_path(path) == original and not self.dialogs.confirm(
             f"Overwrite the original photo {original.name}? The unedited photo will be lost."
         ):
             return False

@@ -17,8 +17,8 @@ import numpy as np
 from engines.batch_masks import BatchInputs, batch_inputs
 from engines.contract import CancelToken, InpaintRequest, InpaintResult, Progress, Work, drive
 from engines.errors import Cancelled, InpaintError, InputError
-from engines.imageio import (IMAGE_SUFFIXES, check_output, check_writable_folder, load_image, refuse_overwriting,
-                             remove_leftovers, save_image, save_mask)
+from engines.imageio import (IMAGE_SUFFIXES, check_output, check_writable_folder, load_image, real_path,
+                             refuse_overwriting, remove_leftovers, save_image, save_mask)
 from engines.mask_file import read_mask, require_hole
 
 Fill = Callable[[InpaintRequest, CancelToken], Work[InpaintResult]]  # one image through an engine (FillService.fill)
@@ -65,9 +65,9 @@ def check_job(job: BatchJob) -> BatchInputs:
         raise InputError(f"Images {job.images}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder.")
     if job.out.exists() and not job.out.is_dir():
         raise InputError(f"Output {job.out}: is a file, not a folder; give a folder for the results.")
-    read_from = {folder.resolve() for folder in inputs.folders}
+    read_from = {real_path(folder) for folder in inputs.folders}
     for folder in output_folders(job):
-        if folder.resolve() in read_from:
+        if real_path(folder) in read_from:
             raise InputError(f"Output {folder} is an input folder; results are never written into the input folders.")
     if job.paired:
         by_stem: dict[str, list[str]] = {}

@@ -82,8 +82,11 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.
     path = Path(path)
     if path.is_dir():
         raise ImageFileError(f"{path.name}: is a folder, not an image file.")
+    if not path.exists():
+        what = "a link that leads nowhere (its target is missing, or links lead in a circle)" if path.is_symlink() else "no such file"
+        raise ImageFileError(f"{path.name}: {what}.")
     if not path.is_file():
-        raise ImageFileError(f"{path.name}: no such file.")
+        raise ImageFileError(f"{path.name}: not a regular file (a pipe, socket or device); give an image file.")
     max_pixels = max_pixels or pixel_limit()
     if path.stat().st_size == 0:
         raise ImageFileError(f"{path.name}: the file is empty (0 bytes).")
@@ -211,11 +214,17 @@ def check_writable_folder(folder: str | os.PathLike) -> None:
         raise ImageFileError(f"{folder}: cannot write in this folder ({_reason(error)}).") from None
 
 
+def real_path(path: str | os.PathLike) -> Path:
+    """``path`` with its links followed as far as they go; unlike ``Path.resolve()`` on Python 3.11 and 3.12, links
+    that lead in a circle are no error (what is then done with the path says what is wrong)."""
+    return Path(os.path.realpath(path))
+
+
 def refuse_overwriting(outputs: list[Path], inputs: list[Path]) -> None:
     """An output that is one of the inputs (by name, link or symlink) is refused: originals are never overwritten."""
     for path in outputs:
         for original in inputs:
-            if Path(path).resolve() == Path(original).resolve() or (
+            if real_path(path) == real_path(original) or (
                     Path(path).exists() and Path(original).exists() and os.path.samefile(path, original)):
                 raise InputError(f"{path} is an input file; originals are never overwritten. Choose another output.")
 

@@ -69,12 +69,20 @@ def _beside(inputs):
 NONE = lambda inputs: None  # noqa: E731 - no --masks
 
 
+def _circle(inputs, tmp):
+    """An output folder that is a link to a link back to it (Python 3.11's Path.resolve() raised RuntimeError)."""
+    (tmp / "other").symlink_to("out")
+    (tmp / "out").symlink_to("other")
+    return tmp / "out"
+
+
 CASES = {
     "images-missing": Case(_batch(lambda i: None), 2, ("photos", "no such folder")),
     "images-is-a-file": Case(_batch(lambda i: (i / "photos").write_text("")), 2, ("photos", "is a file")),
     "images-empty-folder": Case(_batch(lambda i: (i / "photos").mkdir(), masks_of=lambda i: (i / "photos")), 2, ("no images",)),
     "out-is-a-file": Case(_batch(_one_mask_each("a.png"), lambda i, t: (t / "f.txt", (t / "f.txt").write_text(""))[0]), 2,
                           ("f.txt", "is a file, not a folder")),
+    "out-a-link-in-a-circle": Case(_batch(_one_mask_each("a.png"), _circle), 2, ("out", "cannot create this folder")),
     "out-is-the-images-folder": Case(_batch(_one_mask_each("a.png"), lambda i, t: i / "photos"), 2, ("photos", "is an input folder")),
     "out-is-the-masks-folder": Case(_batch(_one_mask_each("a.png"), lambda i, t: i / "masks"), 2, ("masks", "is an input folder")),
     "out-new-folder-read-only": Case(_batch(_one_mask_each("a.png"), fault=read_only), 2, ("out", "cannot create this folder",

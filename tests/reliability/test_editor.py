@@ -197,6 +197,17 @@ def test_saving_a_photo_too_wide_for_webp(window, tmp_path):
     assert not (tmp_path / "wide.webp").exists()
 
 
+def test_saving_onto_a_link_in_a_circle(editing, tmp_path, capfd):
+    """A name that is a link to a link back to it (Python 3.11's Path.resolve() raised RuntimeError): the photo is
+    written in the link's place."""
+    (tmp_path / "b.png").symlink_to("a.png")
+    (tmp_path / "a.png").symlink_to("b.png")
+    editing.dialogs.paths["save_image"] = str(tmp_path / "a.png")
+    assert editing.save_as(wait=True) and not editing.dialogs.errors
+    assert Image.open(tmp_path / "a.png").size == editing.document.shape[::-1]
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_an_autosave_on_a_full_disk_keeps_the_last_one_and_says_so(editing, monkeypatch, capfd):
     editing.autosave_now()
     editing.autosave.wait()

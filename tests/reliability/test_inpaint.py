@@ -3,6 +3,7 @@ traceback, and every input byte-identical afterwards (see cases.py)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,6 +99,13 @@ def _leftover(name: str) -> Case:
     return Case(setup, 0, ("Wrote",))
 
 
+def _circle(path: Path) -> Path:
+    """``path`` a link to a link back to it: Python 3.11's Path.resolve() raised RuntimeError on it."""
+    path.with_name(f"other-{path.name}").symlink_to(path.name)
+    path.symlink_to(f"other-{path.name}")
+    return path
+
+
 def _faces(size, region="eyes") -> Case:
     def setup(inputs, tmp, mp):
         photo(inputs / "photo.png", size=size)
@@ -115,6 +123,8 @@ CASES = {
     "photo-text-file": _bad_photo("photo.png", lambda p: p.write_text("hello"), 2, "not an image"),
     "photo-missing": _bad_photo("photo.png", lambda p: None, 2, "no such file"),
     "photo-is-a-folder": _bad_photo("photo.png", lambda p: p.mkdir(), 2, "is a folder"),
+    "photo-a-link-in-a-circle": _bad_photo("photo.png", _circle, 2, "a link that leads nowhere"),
+    "photo-a-pipe": _bad_photo("photo.png", os.mkfifo, 2, "not a regular file"),
     "photo-bomb-header": _bad_photo("photo.png", lambda p: p.write_bytes(png_header(30000, 30000)), 2, "900 megapixels, over the limit"),
     "photo-over-a-small-limit": _bad_photo("photo.png", photo, 2, "768 pixels, over the limit of 100 pixels", env={"INPAINT_MAX_PIXELS": "100"}),
     "limit-not-a-number": _bad_photo("photo.png", photo, 2, "INPAINT_MAX_PIXELS must be a number", "'abc'", env={"INPAINT_MAX_PIXELS": "abc"}),
@@ -146,6 +156,7 @@ CASES = {
     "out-is-a-hard-link-to-the-photo": _out(_hard_link, 2, "link.png", "originals are never overwritten"),
     "out-unknown-type": _out(lambda i, t: t / "out.xyz", 2, "out.xyz", "unknown image type"),
     "out-is-a-folder": _out(lambda i, t: t, 2, "is a folder"),
+    "out-a-link-in-a-circle": _out(lambda i, t: _circle(t / "out.png"), 0, "Wrote"),
     "out-in-a-missing-folder": _out(lambda i, t: t / "no" / "out.png", 2, "no such folder"),
     "out-read-only-folder": _out(lambda i, t: t / "out.png", 2, "cannot write in this folder", "Read-only file system", fault=read_only),
     "out-disk-full": _out(lambda i, t: t / "out.png", 2, "out.png", "No space left on device", "nothing was changed", fault=disk_full),
@@ -157,6 +168,8 @@ CASES = {
     "engine-unknown": _out(lambda i, t: t / "o.png", 2, "Unknown engine 'nope'", extra=("--engine", "nope")),
     "engine-untrained": _out(lambda i, t: t / "o.png", 2, "lskfnet", "no trained weights", extra=("--engine", "lskfnet")),
     "option-not-a-number": _out(lambda i, t: t / "o.png", 2, "Option 'radius' must be a int", extra=("--opt", "radius=big")),
+    "option-nan": _out(lambda i, t: t / "o.png", 2, "Option 'context' must be a number", extra=("--engine", "patchmatch", "--opt",
+                                                                                              "context=nan")),
     "results-zero": _out(lambda i, t: t / "o.png", 2, "number of results", extra=("--n-results", "0")),
     "face-mask-on-3x3": _faces((3, 3)),
     "face-mask-without-a-face": _faces((40, 40), "worn_mask"),
