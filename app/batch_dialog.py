@@ -94,8 +94,12 @@ class BatchDialog(QDialog):
         self._running(True)
         self.worker.start()
 
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
     def cancel(self) -> None:
-        if self.worker is not None and self.worker.isRunning():
+        if self.running:
             self.worker.cancel()
 
     def _running(self, running: bool) -> None:

@@ -119,6 +119,12 @@ class MainWindow(FileActions, QMainWindow):
                 return
             self.training.stop()
             self.training.process.waitForFinished(180_000)
+        if any(dialog.running for dialog in self.findChildren(BatchDialog)) and not self.dialogs.confirm(
+                "A batch fill is still running. Stop it and quit? The files already written are kept."):
+            event.ignore()
+            return
+        for dialog in (*self.findChildren(BatchDialog), *self.findChildren(CompareDialog)):
+            dialog.close()  # each stops its work and waits for it (quitting under it dropped a batch without a word)
         self.cancel()
         for worker in (self.worker, self._face_worker, self._save_worker):
             if worker is not None:
