@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 
 from cli import kit
 from cli.signals import sigterm_interrupts
@@ -17,7 +18,7 @@ COMMANDS = ("gui", "engines", "inpaint", "batch", "train", "eval", "export", "la
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="Inpainting editor and command-line tools.")
+    parser = argparse.ArgumentParser(prog=_program(), description="Inpainting editor and command-line tools.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("gui", help="open the editor (the default)").add_argument("image", nargs="?", help="photo to open")
     commands.add_parser("engines", help="list the engines and whether they can run")
@@ -44,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(commands)
     kit.add_commands(commands)
     return parser
+
+
+def _program() -> str:
+    """The name the user typed: main.py, inpaint-editor (installed) or python -m inpaint_editor."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return "python -m inpaint_editor" if name == "inpaint_editor.py" else name or "main.py"
 
 
 def _engine_arguments(parser: argparse.ArgumentParser) -> None:

@@ -37,6 +37,17 @@ def test_help_and_engine_list():
     assert "no trained weights" not in listing.stdout or "main.py train ENGINE" in listing.stdout, "and what to do"
 
 
+@pytest.mark.parametrize(("argv0", "usage"), [("/opt/venv/bin/inpaint-editor", "usage: inpaint-editor"),
+                                              ("/src/inpaint_editor.py", "usage: python -m inpaint_editor"),
+                                              ("main.py", "usage: main.py")])
+def test_help_names_the_command_as_it_was_typed(monkeypatch, argv0, usage):
+    """Installed, `inpaint-editor --help` said 'usage: main.py', a file the user does not have."""
+    from cli.main import build_parser
+
+    monkeypatch.setattr(sys, "argv", [argv0, "--help"])
+    assert build_parser().format_usage().startswith(usage)
+
+
 def test_inpaint_writes_the_result_and_keeps_pixels_outside_the_mask(tmp_path):
     photo = _photo(tmp_path / "in.png", 0)
     mask = _mask(tmp_path / "mask.png")
