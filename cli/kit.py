@@ -181,7 +181,10 @@ def run_plan(args: argparse.Namespace) -> int:
               f"MiB of weights would travel with every command; the shards carry what the fleet needs). After the last: "
               f"`mv ../{WEIGHTS_ASIDE}-aside {WEIGHTS_ASIDE}`, then `main.py install`.")
     print("\nOne device command per step, each right after the previous one (the machine is wiped about 30 s after a "
-          "command ends), timeout_s 600, carrying the files named:")
+          "command ends), timeout_s 600, carrying the files named. After every command, fetch the files it handed back "
+          "(files_fetch, where the reply gives one) and copy them into one folder here, dl/: only the latest command's "
+          "files can be fetched, and a collect does not hand back again what an earlier one did (`fleet-status "
+          "--collect $OUT --again` does). Back here: `main.py install dl/*.tar`.")
     for index, call in enumerate(calls, 1):
         carry = f"carry {', '.join(call.carry)}" if call.carry else "carry nothing"
         print(f"\n{index}. {carry}; done by minute {call.ends_min:g}: {call.why}\n   {call.command}")

@@ -59,6 +59,7 @@ def test_gpu_plan_says_to_move_committed_weights_aside(tmp_path, monkeypatch, ca
     assert "mv weights ../weights-aside" in out and "70.0 MiB" in out and "mv ../weights-aside weights" in out
     assert "continuing the installed weight sets" in out and "--init-from-installed" in out
     assert "carry kit/data/kit-data-1.tgz" in out
+    assert "After every command, fetch the files it handed back" in out and "install dl/*.tar" in out, "nothing left behind"
 
 
 def test_a_fleet_that_continues_installed_sets_trains_every_set_unless_named(tmp_path):
