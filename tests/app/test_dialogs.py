@@ -9,8 +9,6 @@ from PIL import Image
 from app import tools
 from app.document import Layer
 from engines import registry
-from engines.base import Engine
-from engines.contract import EngineSpec, Need, Progress
 from tests.conftest import SAMPLES
 from tests.engines import fakes
 
@@ -39,20 +37,6 @@ def test_batch_dialog_fills_a_folder_and_reports_the_corrupt_file(qtbot, window,
     assert dialog.start_button.isEnabled()
 
 
-WAITING_SPEC = EngineSpec("test-waiting", "Test: fills after 10 s", "a slow fill that stops at Cancel", frozenset({Need.MASK}), None)
-
-
-class WaitingEngine(Engine):
-    spec = WAITING_SPEC
-
-    def fill(self, crop, options, rng, cancel):
-        for _ in range(1000):
-            cancel.raise_if_cancelled()
-            time.sleep(0.01)
-            yield Progress(0, 1, "waiting")
-        return [crop.image.copy()]
-
-
 def test_quitting_while_a_batch_runs_asks_first_then_stops_it(qtbot, window, dialogs, tmp_path):
     """Quitting under a running batch dropped it without a word (or aborted: a QThread destroyed while running)."""
     (tmp_path / "images").mkdir()
@@ -60,13 +44,15 @@ def test_quitting_while_a_batch_runs_asks_first_then_stops_it(qtbot, window, dia
     hole = np.zeros((8, 8), np.uint8)
     hole[2:6, 2:6] = 255
     Image.fromarray(hole).save(tmp_path / "mask.png")
-    with registry.registered(WAITING_SPEC, f"{__name__}:WaitingEngine"):
+    from tests.app.test_worker import SLOW_SPEC  # cycles for 4 s, stops at Cancel
+
+    with registry.registered(SLOW_SPEC, "tests.app.test_worker:SlowEngine"):
         dialog = window.open_batch_dialog()
         qtbot.addWidget(dialog)
         dialog.images.setText(str(tmp_path / "images"))
         dialog.masks.setText(str(tmp_path / "mask.png"))
         dialog.out.setText(str(tmp_path / "out"))
-        dialog.engine.setCurrentIndex(dialog.engine.findData("test-waiting"))
+        dialog.engine.setCurrentIndex(dialog.engine.findData("test-slow"))
         dialog.start_button.click()
         assert dialog.running
         assert not window.close(), "the user said no: the editor stays open"
@@ -74,7 +60,7 @@ def test_quitting_while_a_batch_runs_asks_first_then_stops_it(qtbot, window, dia
         dialogs.answers["confirm"] = True
         started = time.monotonic()
         assert window.close()
-        assert not dialog.running and time.monotonic() - started < 5, "stopped at Cancel, not after its fill"
+        assert not dialog.running and time.monotonic() - started < 2, "stopped at Cancel, not after its 4 s fill"
         assert not (tmp_path / "out" / "a.png").exists()
 
 
