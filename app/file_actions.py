@@ -62,10 +62,16 @@ class FileActions:
         array = array[:, : rgb.width() * 3].reshape(rgb.height(), rgb.width(), 3)
         self.set_document(Document(array.copy()))
 
+    def current_file(self) -> Path | None:
+        """The file the photo is now: where the last Save As wrote (Save writes there too), else the opened photo;
+        None for a pasted image not saved yet."""
+        if self.document is None:
+            return None
+        return self.save_path or self.document.path
+
     def _folder(self) -> str:
-        if self.document is not None and self.document.path is not None:
-            return str(self.document.path.parent)
-        return str(Path.home())
+        current = self.current_file()
+        return str(current.parent) if current is not None else str(Path.home())
 
     # -- saving -----------------------------------------------------------------------------------
     def save(self, wait: bool = False) -> bool:
@@ -81,7 +87,8 @@ class FileActions:
         if self.document is None:
             return False
         original = self.document.path
-        suggested = original.with_name(f"{original.stem}_filled{original.suffix}") if original else Path(self._folder()) / "filled.png"
+        suggested = self.save_path or (original.with_name(f"{original.stem}_filled{original.suffix}") if original
+                                       else Path(self._folder()) / "filled.png")
         path = self.dialogs.save_image_path(str(suggested))
         if not path:
             return False
@@ -91,7 +98,8 @@ class FileActions:
         ):
             return False
         if self._write(path, wait):
-            self.save_path = path
+            self.save_path = path  # Save writes here from now on, and the title names it
+            self._update_title()
             return True
         return False
 
@@ -116,11 +124,13 @@ class FileActions:
         def written(_=None) -> None:
             document.saved_version = version  # edits made while saving keep the photo modified
             self._update_title()
+            self._add_recent(path)
             self.statusBar().showMessage(f"Saved {path}", 5000)
 
         def failed(message: str) -> None:
             if self.save_path == path:
                 self.save_path = None  # the next Save asks where
+            self._update_title()
             self.statusBar().clearMessage()
             self.dialogs.error(f"Could not save {path.name}: {message}")
 

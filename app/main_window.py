@@ -300,7 +300,8 @@ class MainWindow(FileActions, QMainWindow):
         if self.document is None:
             self.setWindowTitle("Inpainting editor")
             return
-        name = self.document.path.name if self.document.path else "pasted image"
+        current = self.current_file()  # after Save As, the file written (where Save writes), not the opened photo
+        name = current.name if current is not None else "pasted image"
         self.setWindowTitle(f"{name}{' *' if self.document.modified else ''} - Inpainting editor")
 
     def _show_status(self, x: int | None = None, y: int | None = None) -> None:

@@ -175,6 +175,31 @@ def test_save_suggests_a_new_name_and_never_overwrites_the_original_without_aski
     assert not window.document.modified and not window.windowTitle().endswith("*")
 
 
+def test_after_save_as_the_title_names_the_new_file_and_save_writes_there(qtbot, window, photo_file, dialogs):
+    """QA: after Save As the title still named the opened photo, so it was unclear where Ctrl+S would write."""
+    path, pixels = photo_file
+    window.open_path(path)
+    original_bytes = path.read_bytes()
+    tools.apply_result(window.document, np.zeros_like(pixels), np.ones(pixels.shape[:2], bool))
+    out = path.with_name("out.png")
+    dialogs.paths["save_image"] = str(out)
+    assert window.save_as()
+    assert window.windowTitle().startswith("out.png")
+    qtbot.waitUntil(lambda: not window.saving and not window.document.modified, timeout=10_000)
+    assert window.windowTitle() == "out.png - Inpainting editor"
+    assert window.recent_menu.actions()[0].text() == str(out.resolve()), "Open Recent offers the written file first"
+    tools.apply_result(window.document, np.full_like(pixels, 200), np.ones(pixels.shape[:2], bool))
+    dialogs.paths["save_image"] = str(path.with_name("elsewhere.png"))  # a question would answer this
+    assert window.save()
+    qtbot.waitUntil(lambda: not window.saving and not window.document.modified, timeout=10_000)
+    assert np.all(np.asarray(Image.open(out)) == 200) and not path.with_name("elsewhere.png").exists()
+    dialogs.paths["save_image"] = str(path)
+    assert not window.save_as(), "back onto the opened photo: asked, and the answer was no"
+    assert dialogs.paths["suggested"] == str(out), "Save As starts from the file it wrote last"
+    assert "Overwrite the original photo" in dialogs.questions[-1] and path.read_bytes() == original_bytes
+    assert window.windowTitle() == "out.png - Inpainting editor", "the refused Save As changed nothing"
+
+
 def test_session_save_and_reopen(window, photo_file, dialogs, tmp_path):
     window.open_path(photo_file[0])
     tools.fill_rectangle(window.document, Layer.MASK, (10, 10), (30, 30))
