@@ -201,10 +201,14 @@ class EnginePanel(QWidget):
             elif widget is not None:
                 widget.setValue(value)
 
+    @property
+    def running(self) -> bool:
+        return self.cancel_button.isEnabled()
+
     def set_running(self, running: bool) -> None:
         self.inpaint_button.setEnabled(not running)
-        self.more_button.setEnabled(not running and self.gallery.count() > 0)
         self.cancel_button.setEnabled(running)
+        self.more_button.setEnabled(not running and self.gallery.isEnabled() and self.gallery.count() > 0)
         self.progress.setVisible(running)
         if running:
             self.progress.setRange(0, 0)
@@ -225,9 +229,16 @@ class EnginePanel(QWidget):
             item = QListWidgetItem(thumbnail(image), label)
             item.setData(Qt.ItemDataRole.UserRole, index)
             self.gallery.addItem(item)
-        self.more_button.setEnabled(bool(images))
+        self.offer_results(True)
+
+    def offer_results(self, offered: bool) -> None:
+        """Results and cycles can be picked, and More results asked for, only while their fill is on the canvas."""
+        self.gallery.setEnabled(offered)
+        self.cycles.setEnabled(offered)
+        self.more_button.setEnabled(offered and self.gallery.count() > 0 and not self.running)
 
     def clear_cycles(self) -> None:
+        self.cycles.setEnabled(True)  # the strip of the fill about to run
         self.cycles.clear()
         self.cycles.setVisible(False)
         self.cycles_label.setVisible(False)

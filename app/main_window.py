@@ -143,12 +143,17 @@ class MainWindow(FileActions, QMainWindow):
         self._update_title()
 
     def undo(self) -> None:
-        if self.document is not None and self.document.undo() is not None:
-            self._update_title()
+        if self.document is not None and (step := self.document.undo()) is not None:
+            self._history_moved(step, undone=True)
 
     def redo(self) -> None:
-        if self.document is not None and self.document.redo() is not None:
-            self._update_title()
+        if self.document is not None and (step := self.document.redo()) is not None:
+            self._history_moved(step, undone=False)
+
+    def _history_moved(self, step, undone: bool) -> None:
+        self._update_title()
+        if self.fill is not None and self.fill.document is self.document and self.fill.history_moved(step, undone):
+            self._show_fill_state()
 
     def auto_face_mask(self, region: str) -> None:
         """Search for faces off the UI thread, with progress and Cancel (Esc) in the engine panel, and add the region
@@ -228,7 +233,7 @@ class MainWindow(FileActions, QMainWindow):
 
     def more_results(self) -> None:
         """The last filled area again, with other seeds and initial fills; the new results join the gallery."""
-        if self.fill is None or self.fill.document is not self.document or not self.fill.candidates or self._busy():
+        if not self._fill_here() or not self.fill.candidates or self._busy():
             return
         settings = self.panel.settings()
         session, seed, n_results = self.fill.more_results(settings["seed"], settings["n_results"])
@@ -244,6 +249,8 @@ class MainWindow(FileActions, QMainWindow):
             self.dialogs.error(str(error))
             return
         self.fill = session
+        if not session.more:
+            self.panel.show_candidates([], [])  # the last fill's results go with it: More results adds to this one
         self.worker = WorkWorker(lambda token: self.service.fill(spec.name, request, settings["domain"], token), self)
         self.worker.progress.connect(lambda event: self._progress(session, event))
         self.worker.succeeded.connect(lambda result: self._succeeded(session, result))
@@ -280,15 +287,29 @@ class MainWindow(FileActions, QMainWindow):
         session.finish(result)
         if session.more:
             self.panel.message.setText(f"{result.message} {len(result.candidates)} more results; click one to use it.")
+        session.message = self.panel.message.text()
         self.panel.show_candidates(session.candidates, session.scores)
+        self._show_fill_state()  # More results that finish after the fill was undone are not offered either
         self._update_title()
 
+    def _fill_here(self) -> bool:
+        """The last fill was made on the photo now open, and is still on its canvas (not undone)."""
+        return self.fill is not None and self.fill.document is self.document and not self.fill.undone
+
+    def _show_fill_state(self) -> None:
+        """A fill's results, cycles and More results are offered while it is on the canvas; undone, they are greyed
+        out and its message goes; a redo brings them back."""
+        on_canvas = not self.fill.undone
+        self.panel.offer_results(on_canvas)
+        if not self.panel.running:  # a running fill's progress keeps the message
+            self.panel.message.setText(self.fill.message if on_canvas else "")
+
     def choose_candidate(self, index: int) -> None:
-        if self.fill is not None and self.fill.document is self.document and self.fill.choose_candidate(index):
+        if self._fill_here() and self.fill.choose_candidate(index):
             self._update_title()
 
     def choose_cycle(self, index: int) -> None:
-        if self.fill is not None and self.fill.document is self.document and self.fill.choose_cycle(index):
+        if self._fill_here() and self.fill.choose_cycle(index):
             self._update_title()
 
     def _failed(self, message: str) -> None:
