@@ -1,5 +1,5 @@
 """The batch dialog: what ``main.py batch`` does (the same FillService.batch), with progress, Cancel (it stops the
-file in progress too) and a report of every failed file. The Engine panel's engine comes with the user's weight set,
+file in progress too, as soon as its engine can; the dialog says so meanwhile) and a report of every failed file. The Engine panel's engine comes with the user's weight set,
 options and seed."""
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from engines.faces import FaceRegion
 from engines.service import FillService
 
 NO_FACE_MASK = "(none)"
+CANCELLING = "Cancelling: waiting for the fill in progress to stop..."
 
 
 class BatchDialog(QDialog):
@@ -99,8 +100,12 @@ class BatchDialog(QDialog):
         return self.worker is not None and self.worker.isRunning()
 
     def cancel(self) -> None:
-        if self.running:
+        """Stop the batch. Some engines (PatchMatch) cannot stop mid-fill, so the dialog says at once that it is
+        stopping; the report then says how many photos were filled."""
+        if self.running and not self.worker.token.cancelled:
             self.worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.report.appendPlainText(CANCELLING)
 
     def _running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
