@@ -74,3 +74,23 @@ def photo_file(tmp_path) -> tuple:
     path = tmp_path / "photo.png"
     Image.fromarray(pixels).save(path)
     return path, pixels
+
+
+@pytest.fixture
+def mean_filled(qtbot, window, photo_file):
+    """The window after a fill with three results (the test mean engine, registered for the whole test)."""
+    from app import tools
+    from app.document import Layer
+    from engines import registry
+    from tests.engines import fakes
+
+    with registry.registered(fakes.MEAN_SPEC, "tests.engines.fakes:MeanEngine"):
+        window.panel.engine.addItem("test mean", "test-mean")
+        window.panel.select_engine("test-mean")
+        window.panel.results.setValue(3)
+        window.open_path(photo_file[0])
+        tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
+        window.inpaint()
+        qtbot.waitUntil(window.worker.isFinished, timeout=20_000)  # the worker may finish before a signal wait begins
+        qtbot.waitUntil(lambda: window.panel.gallery.count() == 3 and window.panel.more_button.isEnabled(), timeout=5000)
+        yield window

@@ -67,57 +67,42 @@ def test_cycles_and_the_undo_label_belong_to_the_engine_that_ran(qtbot, window, 
     assert window.document.history.undo[-1].label == "Inpaint (test-iterative)"
 
 
-def test_undoing_a_fill_withdraws_its_results_and_redoing_it_offers_them_again(qtbot, window, photo_file):
+
+def test_undoing_a_fill_withdraws_its_results_and_redoing_it_offers_them_again(mean_filled):
     """QA: after undoing a fill its message stayed and More results would add results for a fill no longer there."""
-    with registry.registered(fakes.MEAN_SPEC, "tests.engines.fakes:MeanEngine"):
-        window.panel.engine.addItem("test mean", "test-mean")
-        window.panel.select_engine("test-mean")
-        window.panel.results.setValue(2)
-        window.open_path(photo_file[0])
-        tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
-        window.inpaint()
-        qtbot.waitUntil(window.worker.isFinished, timeout=20_000)
-        qtbot.waitUntil(lambda: window.panel.gallery.count() == 2, timeout=5000)
-        panel, filled = window.panel, window.panel.message.text()
-        assert filled.startswith("Filled 1 hole region.") and panel.more_button.isEnabled()
-        window.choose_candidate(1)
-        assert window.document.history.undo[-1].label == "Pick result 2"
-        window.undo()  # the pick: the fill's first result is back, still on the canvas
-        assert panel.more_button.isEnabled() and panel.gallery.isEnabled() and panel.message.text() == filled
-        window.undo()  # the fill
-        assert panel.message.text() == "" and not panel.more_button.isEnabled() and not panel.gallery.isEnabled()
-        before = window.document.image.copy()
-        window.more_results()
-        window.choose_candidate(0)
-        assert not window._busy() and np.array_equal(window.document.image, before), "neither acts on an undone fill"
-        window.redo()
-        assert panel.message.text() == filled and panel.more_button.isEnabled() and panel.gallery.isEnabled()
-        window.undo()
-        tools.fill_rectangle(window.document, Layer.MASK, (1, 1), (5, 5))  # a new step: the fill cannot come back
-        window.redo()  # nothing to redo
-        assert not panel.more_button.isEnabled() and panel.message.text() == ""
+    window = mean_filled
+    panel, filled = window.panel, window.panel.message.text()
+    assert filled.startswith("Filled 1 hole region.")
+    window.choose_candidate(1)
+    assert window.document.history.undo[-1].label == "Pick result 2"
+    window.undo()  # the pick: the fill's first result is back, still on the canvas
+    assert panel.more_button.isEnabled() and panel.gallery.isEnabled() and panel.message.text() == filled
+    window.undo()  # the fill
+    assert panel.message.text() == "" and not panel.more_button.isEnabled() and not panel.gallery.isEnabled()
+    before = window.document.image.copy()
+    window.more_results()
+    window.choose_candidate(0)
+    assert not window._busy() and np.array_equal(window.document.image, before), "neither acts on an undone fill"
+    window.redo()
+    assert panel.message.text() == filled and panel.more_button.isEnabled() and panel.gallery.isEnabled()
+    window.undo()
+    tools.fill_rectangle(window.document, Layer.MASK, (1, 1), (5, 5))  # a new step: the fill cannot come back
+    window.redo()  # nothing to redo
+    assert not panel.more_button.isEnabled() and panel.message.text() == ""
 
 
-def test_a_new_fill_takes_the_last_ones_results_away_even_when_cancelled(qtbot, window, photo_file):
+def test_a_new_fill_takes_the_last_ones_results_away_even_when_cancelled(qtbot, mean_filled):
     """The gallery belongs to the fill More results would add to: after a cancelled new fill it offered the old
     results, and More results was enabled but did nothing."""
     from tests.app.test_worker import SLOW_SPEC
 
-    with registry.registered(fakes.MEAN_SPEC, "tests.engines.fakes:MeanEngine"), \
-            registry.registered(SLOW_SPEC, "tests.app.test_worker:SlowEngine"):
-        window.panel.engine.addItem("test mean", "test-mean")
+    window = mean_filled
+    with registry.registered(SLOW_SPEC, "tests.app.test_worker:SlowEngine"):
         window.panel.engine.addItem("slow", "test-slow")
-        window.panel.select_engine("test-mean")
-        window.panel.results.setValue(2)
-        window.open_path(photo_file[0])
-        tools.fill_rectangle(window.document, Layer.MASK, (40, 30), (80, 60))
-        window.inpaint()
-        qtbot.waitUntil(window.worker.isFinished, timeout=20_000)
-        qtbot.waitUntil(lambda: window.panel.more_button.isEnabled(), timeout=5000)
         window.panel.select_engine("test-slow")
         tools.fill_rectangle(window.document, Layer.MASK, (1, 1), (20, 20))
         window.inpaint()
         window.cancel()
         qtbot.waitUntil(window.worker.isFinished, timeout=10_000)
         qtbot.waitUntil(lambda: window.panel.message.text() == "Cancelled.", timeout=5000)
-        assert window.panel.gallery.count() == 0 and not window.panel.more_button.isEnabled()
+    assert window.panel.gallery.count() == 0 and not window.panel.more_button.isEnabled()
