@@ -94,11 +94,11 @@ class MainWindow(FileActions, QMainWindow):
         return dock
 
     # -- documents --------------------------------------------------------------------------------
-    def set_document(self, document: Document, save_path: Path | None = None) -> None:
+    def set_document(self, document: Document) -> None:
         self.cancel()
         self.document = document
         self._faces = None
-        self.save_path = save_path
+        self.save_path = None  # a new document has no Save As target yet
         self.canvas.set_document(document)
         self.canvas.setFocus()  # keys such as the compare key go to the photo
         self.tool_bar.set_photo(document.shape)
