@@ -2,6 +2,10 @@
 (engines/faces/detectors.py), in an upright crop of the photo at full resolution. A face whose lower landmarks
 are not plausible (a worn mask often hides the chin and mouth) gets its lower points from the mean face put on
 its eyes.
+
+Each fit says how much it can be trusted: MTCNN's ONet on the face its eyes frame, and how eye-like each of its
+eyes is. ONet is sure of fits whose eye sits on the top of a worn mask (it sees one real eye and a face); such an
+eye's outline holds one even colour, while an open eye's holds a dark iris and white sclera.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from engines.faces.detectors import Candidate, dlib_models, onet
 JAW, BROWS, NOSE, EYES, MOUTH = slice(0, 17), slice(17, 27), slice(27, 36), slice(36, 48), slice(48, 68)
 LOWER_FACE = np.r_[JAW, NOSE, MOUTH]
 FIT_SIDE = 320  # the predictor looks at the face at most this large (box side, px)
+EYES_ALIKE = 0.5  # Face.eyes_alike
+EYE_PX = 40  # the eyes are looked at with this many pixels per eye distance
 EYE_TOLERANCE = 0.15  # eye distances: dlib's and ONet's eyes further apart than this, ONet's are taken ...
 KEEP_SURE = 0.9  # ... unless its face probability, framed by its own eyes, falls below this share of dlib's
 
@@ -29,10 +35,22 @@ class Face:
     detector: str  # engines.faces.detectors.Detector
     score: float = 1.0  # how sure MTCNN's ONet is that the landmarks sit on a face (detectors.onet)
     estimated: bool = False  # lower landmarks estimated from the box and eyes
+    eye_contrast: tuple[float, float] = (100.0, 100.0)  # eye_contrast() of the landmarks: right eye, left eye
 
     @property
     def size(self) -> float:
         return float(max(self.box[2] - self.box[0], self.box[3] - self.box[1]))
+
+    @property
+    def eyes_alike(self) -> bool:
+        """Both eyes look like eyes as much as each other: the weaker one has at least half the other's contrast."""
+        return min(self.eye_contrast) >= EYES_ALIKE * max(self.eye_contrast)
+
+    @property
+    def rank(self) -> float:
+        """Which of several fits of one face is best: ONet's face probability times the contrast of the weaker eye
+        (only compared between fits of the same face in the same photo)."""
+        return self.score * min(self.eye_contrast)
 
 
 def fit_landmarks(rgb: np.ndarray, candidate: Candidate) -> Face:
@@ -55,7 +73,43 @@ def fit_landmarks(rgb: np.ndarray, candidate: Candidate) -> Face:
     (left, top), (right, bottom) = np.floor(corners.min(axis=0)).astype(int), np.ceil(corners.max(axis=0)).astype(int)
     points, score = _checked_by_onet(rgb, points)
     box = (int(left), int(top), int(right), int(bottom))
-    return _checked(Face(box, points.astype(np.float32), str(candidate.detector), score))
+    return _checked(Face(box, points.astype(np.float32), str(candidate.detector), score, eye_contrast=eye_contrast(rgb, points)))
+
+
+def eye_centres(landmarks: np.ndarray) -> np.ndarray:
+    """2 x 2: the right eye's centre (image left), then the left eye's."""
+    return np.array([landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0)])
+
+
+def eyes_frame(right: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """2 x 3 matrix: photo pixel -> (u, v) in eye distances, from the two eye centres (right: image left): u across
+    the eyes and v down the face, from the point between the eyes."""
+    distance = max(float(np.linalg.norm(left - right)), 1e-6)
+    across = (left - right) / distance
+    down = np.array([-across[1], across[0]])
+    rotation = np.vstack([across, down]) / distance
+    return np.c_[rotation, -rotation @ ((left + right) / 2)]
+
+
+def face_frame(landmarks: np.ndarray) -> np.ndarray:
+    """2 x 3 matrix: photo pixel -> (u, v) in eye distances (:func:`eyes_frame` of the landmarks' eyes)."""
+    return eyes_frame(*eye_centres(landmarks))
+
+
+def eye_contrast(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[float, float]:
+    """The lightness range (CIELAB L, 5th to 95th percentile) inside each eye's six-point outline, right eye first,
+    looked at upright with EYE_PX pixels per eye distance. An open eye holds a dark iris and white sclera; an eye
+    put on a worn mask or a cheek holds one even colour."""
+    to_crop = EYE_PX * face_frame(landmarks) + np.array([[0, 0, EYE_PX], [0, 0, EYE_PX / 2]])  # u in [-1, 1], v in +-0.5
+    crop = cv2.warpAffine(rgb, to_crop, (2 * EYE_PX, EYE_PX), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    lightness = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)[..., 0]
+    contrast = []
+    for eye in (slice(36, 42), slice(42, 48)):
+        outline = np.zeros(lightness.shape, np.uint8)
+        cv2.fillConvexPoly(outline, cv2.convexHull(np.round(landmarks[eye] @ to_crop[:, :2].T + to_crop[:, 2]).astype(np.int32)), 1)
+        inside = lightness[cv2.dilate(outline, np.ones((3, 3), np.uint8)) > 0].astype(np.float64)
+        contrast.append(float(np.percentile(inside, 95) - np.percentile(inside, 5)) if inside.size else 0.0)
+    return contrast[0], contrast[1]
 
 
 def _checked_by_onet(rgb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, float]:

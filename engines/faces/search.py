@@ -5,7 +5,7 @@ keeps a face only when MTCNN's last stage agrees that the landmarks sit on a fac
 Steps: HOG and MTCNN on the photo (both, so that every face of a group is found); then, only while no face is
 found for sure, both again on the photo padded with its mean colour (faces cut off by the frame), MTCNN on the
 padded photo turned by -20 and +20 degrees (tilted heads) and last dlib's CNN detector. Of several boxes on one
-face, the one whose landmarks score best is kept.
+face, the fit that ranks best (Face.rank: ONet's face probability and how eye-like its weaker eye is) is kept.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ PADDED_SIDE = 640  # the padded views, for faces large in the frame
 PAD = 0.25  # x the longer side, on every edge
 TURNS = (-20.0, 20.0)  # degrees
 CNN_SIDE = 400  # dlib's CNN at upsample 0 finds faces of 80 px and more
-SURE = 0.9  # a face this sure ends the search after the step that found it
+SURE = 0.9  # a face this sure, with eyes alike (Face.eyes_alike), ends the search after the step that found it
 ACCEPT = 0.5  # a face less sure than this is left out (on the 60 real photos: wrong boxes scored 0.00-0.50)
 
 
@@ -63,10 +63,12 @@ def same_face(a: Face, b: Face) -> bool:
 
 
 def keep_best(faces: list[Face], new: Face) -> list[Face]:
-    """``faces`` with ``new`` added, or replacing the fit of the same face it scores better than."""
+    """``faces`` with ``new`` added, or replacing the fit of the same face it ranks better than (a fit ACCEPT leaves
+    out never replaces one it keeps)."""
+    better = lambda f: (f.score >= ACCEPT, f.rank)  # noqa: E731
     for index, face in enumerate(faces):
         if same_face(face, new):
-            return faces if face.score >= new.score else faces[:index] + [new] + faces[index + 1:]
+            return faces if better(face) >= better(new) else faces[:index] + [new] + faces[index + 1:]
     return faces + [new]
 
 
@@ -81,7 +83,7 @@ def search_faces(rgb: np.ndarray, cancel: CancelToken | None = None, quick: bool
         yield Progress(index, len(steps), f"Looking for faces ({step.message})")
         for candidate in step.find():
             faces = keep_best(faces, fit_landmarks(rgb, candidate))
-        if step.may_stop and any(face.score >= SURE for face in faces):
+        if step.may_stop and any(face.score >= SURE and face.eyes_alike for face in faces):
             break
     cancel.raise_if_cancelled()
     yield Progress(len(steps), len(steps), "Looked for faces")

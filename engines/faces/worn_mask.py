@@ -2,66 +2,60 @@
 
 Landmarks of a masked face are unreliable below the nose, but the eyes are found well, so the work happens in
 the face's own frame: u across the eyes and v down the face, both in eye distances, from the point between the
-eyes. Three parts:
+eyes. Four parts:
 1. the prior: where Algorithm 1 (engines/faces/algorithm1.py) would put each of its three face-mask templates on
    these landmarks and on the mean face put on their eyes, all of them together; training holes are these
    shapes, so the region holds them;
 2. GrabCut (OpenCV) in an upright crop of the face: sure mask under the nose and over the mouth, probably mask
-   in the prior, never mask at and above the eyes or far from the face; its colour models, learnt from those
+   in the prior, never mask near and above the eyes or far from the face; its colour models, learnt from those
    seeds, find how far the real mask reaches (below the chin, out to the ears); the convex hull of the part
    that holds the mouth is kept;
-3. the union of the two, grown by Algorithm 1's HOLE_MARGIN, and never over the eyes: neither where the landmarks
-   put them nor where MTCNN's ONet sees them (behind glasses the two can differ). The prior is kept whole, though
-   beside a narrow or turned face it covers some cheek or background: trimmed to GrabCut's surroundings it left
-   the top of the mask uncovered on real photos where GrabCut stopped short.
+3. the top edge: a mask's top (a white hem, a pale fold, a mask worn up to the eyes) often looks unlike the rest
+   of it and lies near the eyes, where GrabCut may not go; the pixels above the region whose colours are nearer
+   GrabCut's mask than the skin about the eyes, and that join the region, are added (colour continuity);
+4. the union, grown by Algorithm 1's HOLE_MARGIN and kept off the eyes, both where the landmarks put them and
+   where MTCNN's ONet sees them (behind glasses the two can differ): the prior and GrabCut's hull stay out of a
+   wide zone about the eyes (NEAR_EYES: landmark shapes are not trusted that close); the top edge, found by its
+   colours, may come closer, up to the eye itself grown by the margin (EYES_THEMSELVES). The prior is kept whole,
+   though beside a narrow or turned face it covers some cheek or background: trimmed to GrabCut's surroundings it
+   left the top of the mask uncovered on real photos where GrabCut stopped short.
 """
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from engines.faces.algorithm1 import HOLE_MARGIN, MaskStyle, eye_distance, grow, load_template, place_template
 from engines.faces.detectors import onet
-from engines.faces.landmarks import mean_face_on_eyes
+from engines.faces.landmarks import eye_centres, eyes_frame, face_frame, mean_face_on_eyes
 
 PX = 40  # crop pixels per eye distance
 U_RANGE, V_RANGE = (-2.2, 2.2), (-1.2, 3.0)  # the crop, in eye distances
-EYES = ((-0.5, 0.02), (0.5, 0.02))  # eye centres (u, v); each eye is kept clear within
-EYE_RADII = (0.34, 0.18)  # these half-axes
-ABOVE_EYES = 0.1  # nothing above this v is ever mask
+EYES = ((-0.5, 0.02), (0.5, 0.02))  # eye centres (u, v)
+NEAR_EYES = ((0.34, 0.18), 0.1)  # (half-axes about each eye, v above which): only the mask's own colours come here
+EYES_THEMSELVES = ((0.2 + HOLE_MARGIN, 0.07 + HOLE_MARGIN), 0.0)  # the mean face's eye (half-axes 0.2 x 0.07) grown
+# by the margin, and above the line through the eyes: never
 MOUTH = ((-0.4, 0.4), (0.9, 1.4))  # (u range, v range): mask for sure
 FAR_U, FAR_V = 1.9, 2.8  # beyond |u| or v: not the mask
 GRABCUT_ROUNDS = 4
 SEEN_EYES_NEAR = 0.5  # eye distances: ONet's eyes this close to the landmarks' are kept clear as well
+TOP_REACH = 0.5  # eye distances above the region's top that extend_to_top_edge looks at
+SKIN = (1.0, (-0.4, 0.0))  # (|u| below, v range): the skin about and above the eyes (eyelids, between the eyes and
+# the brows, the temples), less the eyes themselves
+COLOURS = 3  # k-means colours of GrabCut's mask and of the skin
 
 
-def face_frame(landmarks: np.ndarray) -> np.ndarray:
-    """2 x 3 matrix: photo pixel -> (u, v) in eye distances."""
-    return eyes_frame(*eye_centres(landmarks))
-
-
-def eyes_frame(right: np.ndarray, left: np.ndarray) -> np.ndarray:
-    """2 x 3 matrix: photo pixel -> (u, v) in eye distances, from the two eye centres (right: image left)."""
-    distance = max(float(np.linalg.norm(left - right)), 1e-6)
-    across = (left - right) / distance
-    down = np.array([-across[1], across[0]])
-    rotation = np.vstack([across, down]) / distance
-    return np.c_[rotation, -rotation @ ((left + right) / 2)]
-
-
-def eye_centres(landmarks: np.ndarray) -> np.ndarray:
-    """2 x 2: the right eye's centre (image left), then the left eye's."""
-    return np.array([landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0)])
-
-
-def eye_zone(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Where the region must never reach: the eyes and everything above them."""
-    zone = v < ABOVE_EYES
+def eye_zone(u: np.ndarray, v: np.ndarray, zone: tuple[tuple[float, float], float]) -> np.ndarray:
+    """NEAR_EYES or EYES_THEMSELVES: an ellipse about each eye and everything above a line below (or through) the
+    eyes."""
+    (across, down), above = zone
+    inside = v < above
     for cu, cv in EYES:
-        zone |= ((u - cu) / EYE_RADII[0]) ** 2 + ((v - cv) / EYE_RADII[1]) ** 2 < 1
-    return zone
+        inside |= ((u - cu) / across) ** 2 + ((v - cv) / down) ** 2 < 1
+    return inside
 
 
 @functools.cache
@@ -94,33 +88,92 @@ def _uv(frame: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, 
     return frame[0, 0] * x + frame[0, 1] * y + frame[0, 2], frame[1, 0] * x + frame[1, 1] * y + frame[1, 2]
 
 
-def grabcut_mask(rgb: np.ndarray, frame: np.ndarray, prior_box: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """GrabCut's worn mask in ``box`` (bool, box-sized): the convex hull of the part that covers the mouth."""
+@dataclass(frozen=True)
+class UprightCrop:
+    """The face upright, PX pixels per eye distance, over U_RANGE x V_RANGE; u and v of every crop pixel."""
+
+    image: np.ndarray  # RGB uint8
+    box_to_crop: np.ndarray  # 2 x 3: pixel of the photo box -> crop pixel
+    u: np.ndarray
+    v: np.ndarray
+
+    def from_box(self, box_mask: np.ndarray) -> np.ndarray:
+        """A bool mask of the photo box, in the crop."""
+        return cv2.warpAffine(box_mask.astype(np.uint8), self.box_to_crop, self.u.shape[::-1], flags=cv2.INTER_NEAREST) > 0
+
+    def to_box(self, crop_mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """A bool mask of the crop, in the photo box."""
+        y0, y1, x0, x1 = box
+        back = cv2.warpAffine(crop_mask.astype(np.uint8) * 255, self.box_to_crop, (x1 - x0, y1 - y0),
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        return back > 127
+
+
+def upright_crop(rgb: np.ndarray, frame: np.ndarray, box: tuple[int, int, int, int]) -> UprightCrop:
     width, height = round((U_RANGE[1] - U_RANGE[0]) * PX), round((V_RANGE[1] - V_RANGE[0]) * PX)
     to_crop = PX * frame - np.array([[0, 0, U_RANGE[0] * PX], [0, 0, V_RANGE[0] * PX]])
-    crop = cv2.warpAffine(rgb, to_crop, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    image = cv2.warpAffine(rgb, to_crop, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     y0, _, x0, _ = box
     box_to_crop = to_crop.copy()
     box_to_crop[:, 2] += to_crop[:, :2] @ (x0, y0)
-    likely = cv2.warpAffine(prior_box.astype(np.uint8), box_to_crop, (width, height), flags=cv2.INTER_NEAREST) > 0
     u, v = np.meshgrid((np.arange(width) + 0.5) / PX + U_RANGE[0], (np.arange(height) + 0.5) / PX + V_RANGE[0])
+    return UprightCrop(image, box_to_crop, u, v)
+
+
+def grabcut_mask(crop: UprightCrop, likely: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GrabCut's worn mask in the crop: the part that covers the mouth, and its convex hull."""
+    u, v = crop.u, crop.v
     mouth = (u > MOUTH[0][0]) & (u < MOUTH[0][1]) & (v > MOUTH[1][0]) & (v < MOUTH[1][1])
-    labels = np.full((height, width), cv2.GC_PR_BGD, np.uint8)
+    labels = np.full(u.shape, cv2.GC_PR_BGD, np.uint8)
     labels[likely] = cv2.GC_PR_FGD
     labels[mouth] = cv2.GC_FGD
-    labels[eye_zone(u, v) | (np.abs(u) > FAR_U) | (v > FAR_V)] = cv2.GC_BGD
+    labels[eye_zone(u, v, NEAR_EYES) | (np.abs(u) > FAR_U) | (v > FAR_V)] = cv2.GC_BGD
     cv2.setRNGSeed(0)  # GrabCut's k-means start: the same region every time
-    cv2.grabCut(crop, labels, None, np.zeros((1, 65)), np.zeros((1, 65)), GRABCUT_ROUNDS, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(crop.image, labels, None, np.zeros((1, 65)), np.zeros((1, 65)), GRABCUT_ROUNDS, cv2.GC_INIT_WITH_MASK)
     found = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.uint8)
     _, parts = cv2.connectedComponents(found)
     keep = np.isin(parts, np.unique(parts[mouth & (found > 0)]))
-    hull = np.zeros((height, width), np.uint8)
+    hull = np.zeros(u.shape, np.uint8)
     points = cv2.findNonZero(keep.astype(np.uint8))
     if points is not None:
-        cv2.fillConvexPoly(hull, cv2.convexHull(points), 255)
-    y0, y1, x0, x1 = box
-    back = cv2.warpAffine(hull, box_to_crop, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-    return back > 127
+        cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    return keep, hull > 0
+
+
+def _centres(lab: np.ndarray) -> np.ndarray:
+    """COLOURS k-means centres of N x 3 colours (fewer when there are fewer colours)."""
+    cv2.setRNGSeed(0)
+    _, _, centres = cv2.kmeans(lab, min(COLOURS, len(lab)), None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5),
+                               2, cv2.KMEANS_PP_CENTERS)
+    return centres
+
+
+def _nearest(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    return ((lab[:, None, :] - centres[None]) ** 2).sum(axis=-1).min(axis=1)
+
+
+def first_rows(mask: np.ndarray) -> np.ndarray:
+    """The first row of ``mask`` in each column (its height where a column is empty)."""
+    return np.where(mask.any(axis=0), mask.argmax(axis=0), mask.shape[0])
+
+
+def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, region: np.ndarray, never: np.ndarray) -> np.ndarray:
+    """The pixels above the region (at most TOP_REACH, never where ``never``) whose colours are the mask's and that
+    join the region: nearer (CIELAB) the colours of ``mask`` (what GrabCut found) than those of the skin above the
+    eyes. The top edge of a mask (a white hem, a pale fold, a mask worn up to the eyes) often differs from the rest
+    of it, and GrabCut, which keeps away from the eyes, leaves it out."""
+    rows, top = np.arange(region.shape[0])[:, None], first_rows(region)
+    above = (rows < top) & (rows >= top - round(TOP_REACH * PX)) & ~never
+    u, v = crop.u, crop.v
+    eyes = eye_zone(u, v, (EYES_THEMSELVES[0], -np.inf))  # the two ellipses alone
+    skin = (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eyes
+    if not above.any() or not mask.any() or not skin.any():
+        return np.zeros_like(region)
+    lab = cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    like = np.zeros_like(region)
+    like[above] = _nearest(lab[above], _centres(lab[mask])) < _nearest(lab[above], _centres(lab[skin]))
+    _, parts = cv2.connectedComponents((region | like).astype(np.uint8), connectivity=4)
+    return like & np.isin(parts, np.unique(parts[region]))
 
 
 def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True) -> np.ndarray:
@@ -133,14 +186,19 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     out = np.zeros(rgb.shape[:2], bool)
     if y1 <= y0 or x1 <= x0:
         return out
-    local = landmarks - (x0, y0)
-    region = prior((y1 - y0, x1 - x0), local)
-    if refine:
-        region |= grabcut_mask(rgb, frame, region, box)
-    keep_clear = eye_zone(*_uv(frame, box))
+    region = prior((y1 - y0, x1 - x0), landmarks - (x0, y0))
+    frames = [frame]
     seen = onet(rgb, eye_centres(landmarks))[1]
     if np.linalg.norm(seen - eye_centres(landmarks), axis=1).max() < SEEN_EYES_NEAR * eye_distance(landmarks):
-        keep_clear |= eye_zone(*_uv(eyes_frame(*seen), box))  # where MTCNN's ONet sees the eyes is kept clear too
-    region = grow(region & ~keep_clear, round(HOLE_MARGIN * eye_distance(landmarks))) & ~keep_clear
-    out[y0:y1, x0:x1] = region
+        frames.append(eyes_frame(*seen))  # where MTCNN's ONet sees the eyes is kept clear too
+    near, never = (np.logical_or.reduce([eye_zone(*_uv(f, box), zone) for f in frames]) for zone in (NEAR_EYES, EYES_THEMSELVES))
+    margin = round(HOLE_MARGIN * eye_distance(landmarks))
+    top_edge = np.zeros_like(region)
+    if refine:
+        crop = upright_crop(rgb, frame, box)
+        likely = crop.from_box(region)
+        mask, hull = grabcut_mask(crop, likely)
+        region |= crop.to_box(hull, box)
+        top_edge = crop.to_box(extend_to_top_edge(crop, mask, likely | hull, crop.from_box(never)), box)
+    out[y0:y1, x0:x1] = (grow(region & ~near, margin) & ~near) | (grow(top_edge, margin) & ~never)
     return out
