@@ -30,7 +30,7 @@ import numpy as np
 
 from engines.faces.algorithm1 import HOLE_MARGIN, MaskStyle, eye_distance, grow, load_template, place_template
 from engines.faces.detectors import onet
-from engines.faces.landmarks import eye_centres, eyes_frame, face_frame, mean_face_on_eyes
+from engines.faces.landmarks import eye_centres, eye_contrast, eyes_frame, face_frame, mean_face_on_eyes
 
 PX = 40  # crop pixels per eye distance
 U_RANGE, V_RANGE = (-2.2, 2.2), (-1.2, 3.0)  # the crop, in eye distances
@@ -42,10 +42,11 @@ MOUTH = ((-0.4, 0.4), (0.9, 1.4))  # (u range, v range): mask for sure
 FAR_U, FAR_V = 1.9, 2.8  # beyond |u| or v: not the mask
 GRABCUT_ROUNDS = 4
 SEEN_EYES_NEAR = 0.5  # eye distances: ONet's eyes this close to the landmarks' are kept clear as well
-TOP_REACH = 0.5  # eye distances above the region's top that extend_to_top_edge looks at
+TOP_REACH = 0.25  # eye distances above the top of the prior and the hull that extend_to_top_edge looks at
 SKIN = (1.0, (-0.4, 0.0))  # (|u| below, v range): the skin about and above the eyes (eyelids, between the eyes and
 # the brows, the temples), less the eyes themselves
 COLOURS = 3  # k-means colours of GrabCut's mask and of the skin
+CLEARLY = 0.5  # a pixel is the mask's colour when at most half as far (CIELAB) from its colours as from the skin's
 
 
 def eye_zone(u: np.ndarray, v: np.ndarray, zone: tuple[tuple[float, float], float]) -> np.ndarray:
@@ -157,23 +158,37 @@ def first_rows(mask: np.ndarray) -> np.ndarray:
     return np.where(mask.any(axis=0), mask.argmax(axis=0), mask.shape[0])
 
 
-def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, region: np.ndarray, never: np.ndarray) -> np.ndarray:
-    """The pixels above the region (at most TOP_REACH, never where ``never``) whose colours are the mask's and that
-    join the region: nearer (CIELAB) the colours of ``mask`` (what GrabCut found) than those of the skin above the
-    eyes. The top edge of a mask (a white hem, a pale fold, a mask worn up to the eyes) often differs from the rest
-    of it, and GrabCut, which keeps away from the eyes, leaves it out."""
-    rows, top = np.arange(region.shape[0])[:, None], first_rows(region)
-    above = (rows < top) & (rows >= top - round(TOP_REACH * PX)) & ~never
+def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, hull: np.ndarray, region: np.ndarray, never: np.ndarray
+                       ) -> np.ndarray:
+    """The pixels above GrabCut's ``hull`` (up to TOP_REACH above ``region``, its union with the prior; never where
+    ``never``) whose colours are the mask's, and that join the hull: nearer (CIELAB) the colours of ``mask`` (what
+    GrabCut found) than those of the skin about the eyes. The top edge of a mask (a white hem, a pale fold, a mask
+    worn up to the eyes) often looks unlike the rest of it, and GrabCut, which keeps away from the eyes, leaves it
+    out; the prior covers it only where the landmarks put it, and not near the eyes."""
+    rows = np.arange(hull.shape[0])[:, None]
+    above = (rows < first_rows(hull)) & (rows >= first_rows(region) - round(TOP_REACH * PX)) & hull.any(axis=0) & ~never
     u, v = crop.u, crop.v
     eyes = eye_zone(u, v, (EYES_THEMSELVES[0], -np.inf))  # the two ellipses alone
     skin = (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eyes
     if not above.any() or not mask.any() or not skin.any():
-        return np.zeros_like(region)
+        return np.zeros_like(hull)
     lab = cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    like = np.zeros_like(region)
-    like[above] = _nearest(lab[above], _centres(lab[mask])) < _nearest(lab[above], _centres(lab[skin]))
-    _, parts = cv2.connectedComponents((region | like).astype(np.uint8), connectivity=4)
-    return like & np.isin(parts, np.unique(parts[region]))
+    like = np.zeros_like(hull)
+    like[above] = _nearest(lab[above], _centres(lab[mask])) < CLEARLY ** 2 * _nearest(lab[above], _centres(lab[skin]))
+    _, parts = cv2.connectedComponents((hull | like).astype(np.uint8), connectivity=4)
+    return like & np.isin(parts, np.unique(parts[hull]))
+
+
+def likelier_eyes(rgb: np.ndarray, landmarks: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """2 x 2: each eye's centre, the landmarks' or where ONet sees it (``seen``), whichever holds the more eye-like
+    outline (the landmarks' eye moved there; landmarks.eye_contrast). The two can be 0.1 eye distances apart, and
+    the eye itself is kept clear at the likelier place only (the zone near the eyes is kept at both)."""
+    centres = eye_centres(landmarks)
+    moved = np.array(landmarks, np.float64)
+    moved[36:42] += seen[0] - centres[0]
+    moved[42:48] += seen[1] - centres[1]
+    here, there = eye_contrast(rgb, landmarks), eye_contrast(rgb, moved)
+    return np.array([seen[i] if there[i] > here[i] else centres[i] for i in range(2)])
 
 
 def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True) -> np.ndarray:
@@ -187,18 +202,19 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     if y1 <= y0 or x1 <= x0:
         return out
     region = prior((y1 - y0, x1 - x0), landmarks - (x0, y0))
-    frames = [frame]
-    seen = onet(rgb, eye_centres(landmarks))[1]
-    if np.linalg.norm(seen - eye_centres(landmarks), axis=1).max() < SEEN_EYES_NEAR * eye_distance(landmarks):
-        frames.append(eyes_frame(*seen))  # where MTCNN's ONet sees the eyes is kept clear too
-    near, never = (np.logical_or.reduce([eye_zone(*_uv(f, box), zone) for f in frames]) for zone in (NEAR_EYES, EYES_THEMSELVES))
+    near, eyes = eye_zone(*_uv(frame, box), NEAR_EYES), eye_centres(landmarks)
+    seen = onet(rgb, eyes)[1]
+    if np.linalg.norm(seen - eyes, axis=1).max() < SEEN_EYES_NEAR * eye_distance(landmarks):
+        near |= eye_zone(*_uv(eyes_frame(*seen), box), NEAR_EYES)  # where MTCNN's ONet sees the eyes is kept clear too
+        eyes = likelier_eyes(rgb, landmarks, seen)
+    never = eye_zone(*_uv(eyes_frame(*eyes), box), EYES_THEMSELVES)
     margin = round(HOLE_MARGIN * eye_distance(landmarks))
-    top_edge = np.zeros_like(region)
+    by_colour = np.zeros_like(region)
     if refine:
         crop = upright_crop(rgb, frame, box)
         likely = crop.from_box(region)
         mask, hull = grabcut_mask(crop, likely)
         region |= crop.to_box(hull, box)
-        top_edge = crop.to_box(extend_to_top_edge(crop, mask, likely | hull, crop.from_box(never)), box)
-    out[y0:y1, x0:x1] = (grow(region & ~near, margin) & ~near) | (grow(top_edge, margin) & ~never)
+        by_colour = crop.to_box(mask | extend_to_top_edge(crop, mask, hull, likely | hull, crop.from_box(never)), box)
+    out[y0:y1, x0:x1] = (grow(region & ~near, margin) & ~near) | (grow(by_colour, margin) & ~never)
     return out
