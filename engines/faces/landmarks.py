@@ -35,7 +35,7 @@ class Face:
     detector: str  # engines.faces.detectors.Detector
     score: float = 1.0  # how sure MTCNN's ONet is that the landmarks sit on a face (detectors.onet)
     estimated: bool = False  # lower landmarks estimated from the box and eyes
-    eye_contrast: tuple[float, float] = (100.0, 100.0)  # eye_contrast() of the landmarks: right eye, left eye
+    eye_contrast: tuple[float, float] = (1.0, 1.0)  # eye_contrast() of the landmarks, right eye first (alike if unknown)
 
     @property
     def size(self) -> float:

@@ -3,9 +3,10 @@ between steps (each a fraction of a second on a 512 px photo), fits dlib's 68 la
 keeps a face only when MTCNN's last stage agrees that the landmarks sit on a face (detectors.onet).
 
 Steps: HOG and MTCNN on the photo (both, so that every face of a group is found); then, only while no face is
-found for sure, both again on the photo padded with its mean colour (faces cut off by the frame), MTCNN on the
-padded photo turned by -20 and +20 degrees (tilted heads) and last dlib's CNN detector. Of several boxes on one
-face, the fit that ranks best (Face.rank: ONet's face probability and how eye-like its weaker eye is) is kept.
+found for sure (ONet sure, and both eyes look like eyes: a fit whose eye dlib put on the worn mask is not), both
+again on the photo padded with its mean colour (faces cut off by the frame), MTCNN on the padded photo turned by
+-20 and +20 degrees (tilted heads) and last dlib's CNN detector. Of several boxes on one face, the fit that ranks
+best (Face.rank: ONet's face probability and how eye-like its weaker eye is) is kept.
 """
 from __future__ import annotations
 

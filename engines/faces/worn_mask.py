@@ -11,14 +11,15 @@ eyes. Four parts:
    seeds, find how far the real mask reaches (below the chin, out to the ears); the convex hull of the part
    that holds the mouth is kept;
 3. the top edge: a mask's top (a white hem, a pale fold, a mask worn up to the eyes) often looks unlike the rest
-   of it and lies near the eyes, where GrabCut may not go; the pixels above the region whose colours are nearer
-   GrabCut's mask than the skin about the eyes, and that join the region, are added (colour continuity);
+   of it and lies near the eyes, where GrabCut may not go; the pixels just above the region whose colours are
+   clearly nearer GrabCut's mask than the skin about the eyes, and that join it, are added (colour continuity);
 4. the union, grown by Algorithm 1's HOLE_MARGIN and kept off the eyes, both where the landmarks put them and
    where MTCNN's ONet sees them (behind glasses the two can differ): the prior and GrabCut's hull stay out of a
-   wide zone about the eyes (NEAR_EYES: landmark shapes are not trusted that close); the top edge, found by its
-   colours, may come closer, up to the eye itself grown by the margin (EYES_THEMSELVES). The prior is kept whole,
-   though beside a narrow or turned face it covers some cheek or background: trimmed to GrabCut's surroundings it
-   left the top of the mask uncovered on real photos where GrabCut stopped short.
+   wide zone about the eyes (NEAR_EYES: landmark shapes are not trusted that close); what is found by its colours
+   (GrabCut's mask and the top edge) may come closer, up to the eye itself grown by the margin (EYES_THEMSELVES), at
+   the likelier of the two eye positions. The prior is kept whole, though beside a narrow or turned face it covers
+   some cheek or background: trimmed to GrabCut's surroundings it left the top of the mask uncovered on real photos
+   where GrabCut stopped short.
 """
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ class UprightCrop:
 
 
 def upright_crop(rgb: np.ndarray, frame: np.ndarray, box: tuple[int, int, int, int]) -> UprightCrop:
+    """The face of this frame (photo pixel -> u, v) upright; ``box`` is the photo box its masks live in."""
     width, height = round((U_RANGE[1] - U_RANGE[0]) * PX), round((V_RANGE[1] - V_RANGE[0]) * PX)
     to_crop = PX * frame - np.array([[0, 0, U_RANGE[0] * PX], [0, 0, V_RANGE[0] * PX]])
     image = cv2.warpAffine(rgb, to_crop, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -161,8 +163,8 @@ def first_rows(mask: np.ndarray) -> np.ndarray:
 def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, hull: np.ndarray, region: np.ndarray, never: np.ndarray
                        ) -> np.ndarray:
     """The pixels above GrabCut's ``hull`` (up to TOP_REACH above ``region``, its union with the prior; never where
-    ``never``) whose colours are the mask's, and that join the hull: nearer (CIELAB) the colours of ``mask`` (what
-    GrabCut found) than those of the skin about the eyes. The top edge of a mask (a white hem, a pale fold, a mask
+    ``never``) whose colours are the mask's, and that join the hull: at most CLEARLY as far (CIELAB) from the colours
+    of ``mask`` (what GrabCut found) as from those of the skin about the eyes. The top edge of a mask (a white hem, a pale fold, a mask
     worn up to the eyes) often looks unlike the rest of it, and GrabCut, which keeps away from the eyes, leaves it
     out; the prior covers it only where the landmarks put it, and not near the eyes."""
     rows = np.arange(hull.shape[0])[:, None]
