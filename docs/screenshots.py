@@ -126,6 +126,7 @@ def main(out: Path) -> int:
     shoot(app, out, "editor-shortcuts.png")
     shortcuts.close()
 
+    _worn_mask(app, window, out, state)
     _crg_cycles(app, window, out)
     window.document.saved_version = window.document.version
     window.close()
@@ -141,6 +142,21 @@ def _show_curves(panel) -> None:
         for k, name in enumerate(("adv", "fm", "l1", "perceptual", "style", "edge_adv", "edge_fm", "total")):
             entry[f"gen_{name}"] = (1 + k / 4) * math.exp(-step / (600 + 150 * k)) + 0.05 * k
         panel._add_metrics(entry)
+
+
+def _worn_mask(app, window, out: Path, state: Path) -> None:
+    """Edit > Auto Face Mask > Worn mask on the astronaut wearing a face mask put on by Algorithm 1."""
+    from engines.faces.algorithm1 import MaskStyle, load_template, put_mask
+    from engines.faces.search import detect_faces
+    from engines.imageio import load_image, save_image
+
+    rgb = load_image(SAMPLES / "astronaut.jpg").rgb
+    masked, _, _ = put_mask(rgb, detect_faces(rgb, quick=True)[0].landmarks, load_template(MaskStyle.SURGICAL))
+    save_image(state / "astronaut-masked.png", masked)
+    window.open_path(state / "astronaut-masked.png")
+    window.auto_face_mask("worn_mask")
+    settle(app, lambda: window._face_worker.isFinished() and window.document.mask.any())
+    shoot(app, out, "editor-worn-mask.png")
 
 
 def _crg_cycles(app, window, out: Path) -> None:
