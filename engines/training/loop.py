@@ -164,7 +164,8 @@ class _Run:
         batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
         if self.device.type == "cuda":
             batch = gpu.to_channels_last(batch)
-        metrics = trainer.train_step(batch, self.step, phase.name)
+        metrics = {k: v.detach() if torch.is_tensor(v) else v  # kept until the next log: never a step's graph
+                   for k, v in trainer.train_step(batch, self.step, phase.name).items()}
         self.schedule.trained(phase)
         self.step += 1
         self.batch, self.metrics, self.phase_name = batch, metrics, phase.name
