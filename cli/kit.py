@@ -55,6 +55,8 @@ def add_commands(commands) -> None:
     pack.add_argument("--shared", default=str(SHARED), help="the shared folder (datasets/, weights/)")
     pack.add_argument("--to", default=str(KIT / "data"), help="folder for kit-data-N.tgz (default: kit/data, git-ignored)")
     pack.add_argument("--limit", type=int, help="only the first N files of each dataset (smoke runs)")
+    pack.add_argument("--landmarks", metavar="FILE",
+                      help="landmarks of faces128/train made before (`main.py landmarks`), instead of the cache's or dlib's")
     pack.add_argument("--shard-mib", type=float, help="shard size (default: 56 MiB, less if the project's files leave less room)")
 
     plan = commands.add_parser("gpu-plan", help="the exact device commands of a GPU window of a given length")
@@ -133,7 +135,11 @@ def run_pack(args: argparse.Namespace) -> int:
     from engines.data.pack import MIB, pack
 
     shard_bytes = int(args.shard_mib * MIB) if args.shard_mib else None
-    manifest = run_with_bar(pack(Path(args.shared), Path(args.to), args.limit, shard_bytes=shard_bytes), "pack")
+    landmarks = Path(args.landmarks) if args.landmarks else None
+    if landmarks is not None:
+        check_paths([args.landmarks])
+    manifest = run_with_bar(pack(Path(args.shared), Path(args.to), args.limit, shard_bytes=shard_bytes,
+                                 landmarks=landmarks), "pack")
     for part, measured in manifest["quality"].items():
         print(f"{part}: WebP quality {measured['quality']}, PSNR {measured['psnr_db']} dB against the originals "
               f"(worst image {measured['worst_psnr_db']} dB), {measured['files']} files")

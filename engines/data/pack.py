@@ -170,6 +170,8 @@ def _renamed_landmarks(cached: Path, names: dict[str, str]) -> bytes:
     """The landmarks .npz keyed by the packed file names."""
     with np.load(cached, allow_pickle=False) as data:
         keep = [i for i, n in enumerate(data["names"]) if str(n) in names]
+        if not keep:
+            raise InputError(f"{cached}: no landmarks of the faces being packed (made for another folder?).")
         out = io.BytesIO()
         np.savez_compressed(out, names=np.array([names[str(data["names"][i])] for i in keep]),
                             landmarks=data["landmarks"][keep], sizes=data["sizes"][keep])
@@ -177,7 +179,7 @@ def _renamed_landmarks(cached: Path, names: dict[str, str]) -> bytes:
 
 
 def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path | None = None,
-         shard_bytes: int | None = None, cache: Path = CACHE) -> Work[dict]:
+         shard_bytes: int | None = None, cache: Path = CACHE, landmarks: Path | None = None) -> Work[dict]:
     """Shards kit-data-N.tgz in ``out`` from ``shared`` (../shared: datasets/ and weights/); returns the manifest."""
     from engines.data.bank import image_files
 
@@ -189,7 +191,7 @@ def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path |
             raise InputError(f"{needed}: missing; pack needs ../shared as the datasets README describes it.")
     carried = travelling_bytes()  # checked before the slow work: a shard that cannot travel is not worth making
     limit_bytes = shard_bytes or shard_limit(carried)
-    landmarks = yield from cached_landmarks(faces, limit, cache)
+    landmarks = landmarks or (yield from cached_landmarks(faces, limit, cache))  # given: `main.py landmarks` of faces
     items: list[tuple[str, bytes]] = []
     quality = {}
     for part, source, encode, suffix in (("faces128/train", faces, _face, ".webp"),

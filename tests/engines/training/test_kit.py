@@ -17,6 +17,7 @@ import pytest
 
 from cli.main import main
 from engines.contract import drive
+from engines.errors import InputError
 from engines.data.pack import pack, unpack
 from engines.training.collect import MAX_FILE, MAX_FILES, collect, install
 from engines.training.families import WEIGHT_SETS
@@ -71,6 +72,20 @@ def shards(shared, tmp_path_factory) -> Path:
     (installed / "crg" / "samples.png").write_bytes(b"not needed to continue")
     drive(pack(shared, out, limit=3, weights_root=installed, shard_bytes=limit, cache=out / "cache"))
     return out
+
+
+@needs_vgg
+def test_pack_takes_landmarks_made_before_and_refuses_another_folders(shared, shards, tmp_path):
+    made_before = next((shards / "cache").glob("landmarks-*.npz"))
+    limit = VGG.stat().st_size + 100 * 1024
+    manifest = drive(pack(shared, tmp_path / "a", limit=3, weights_root=tmp_path / "none", shard_bytes=limit,
+                          cache=tmp_path / "cache", landmarks=made_before))
+    assert manifest["totals"]["landmarks"] == 1 and not (tmp_path / "cache").exists(), "dlib did not run again"
+    other = tmp_path / "other.npz"
+    np.savez(other, names=np.array(["elsewhere.jpg"]), landmarks=np.zeros((1, 68, 2)), sizes=np.array([[128, 128]]))
+    with pytest.raises(InputError, match="no landmarks of the faces being packed"):
+        drive(pack(shared, tmp_path / "b", limit=3, weights_root=tmp_path / "none", shard_bytes=limit,
+                   cache=tmp_path / "cache", landmarks=other))
 
 
 def _run(code: str, tmp_path: Path, env: dict | None = None) -> subprocess.CompletedProcess:
