@@ -16,8 +16,9 @@ eyes. Four parts:
 4. the union, grown by Algorithm 1's HOLE_MARGIN and kept off the eyes, both where the landmarks put them and
    where MTCNN's ONet sees them (behind glasses the two can differ): the prior and GrabCut's hull stay out of a
    wide zone about the eyes (NEAR_EYES: landmark shapes are not trusted that close); what is found by its colours
-   (GrabCut's mask and the top edge) may come closer, up to the eye itself grown by the margin (EYES_THEMSELVES), at
-   the likelier of the two eye positions. The prior is kept whole, though beside a narrow or turned face it covers
+   (GrabCut's mask and the top edge) may come closer, up to the eye's own opening grown by a share of its width
+   (eye_openings), at the likelier of the two eye positions: beside the inner corners, under the lower lids and up
+   the nose bridge, where a mask's peak rises to the line through the eyes. The prior is kept whole, though beside a narrow or turned face it covers
    some cheek or background: trimmed to GrabCut's surroundings it left the top of the mask uncovered on real photos
    where GrabCut stopped short.
 """
@@ -37,8 +38,9 @@ PX = 40  # crop pixels per eye distance
 U_RANGE, V_RANGE = (-2.2, 2.2), (-1.2, 3.0)  # the crop, in eye distances
 EYES = ((-0.5, 0.02), (0.5, 0.02))  # eye centres (u, v)
 NEAR_EYES = ((0.34, 0.18), 0.1)  # (half-axes about each eye, v above which): only the mask's own colours come here
-EYES_THEMSELVES = ((0.2 + HOLE_MARGIN, 0.07 + HOLE_MARGIN), 0.0)  # the mean face's eye (half-axes 0.2 x 0.07) grown
-# by the margin, and above the line through the eyes: never
+MEAN_EYES = ((0.2 + HOLE_MARGIN, 0.07 + HOLE_MARGIN), -np.inf)  # the mean face's eyes (half-axes 0.2 x 0.07) grown by
+# the margin: not the skin about the eyes, and the furthest the kept-clear opening of an eye reaches
+EYE_MARGIN = 0.2  # eye widths (about HOLE_MARGIN eye distances on the mean face): an eye's opening grown by this much
 MOUTH = ((-0.4, 0.4), (0.9, 1.4))  # (u range, v range): mask for sure
 FAR_U, FAR_V = 1.9, 2.8  # beyond |u| or v: not the mask
 GRABCUT_ROUNDS = 4
@@ -51,7 +53,7 @@ CLEARLY = 0.5  # a pixel is the mask's colour when at most half as far (CIELAB) 
 
 
 def eye_zone(u: np.ndarray, v: np.ndarray, zone: tuple[tuple[float, float], float]) -> np.ndarray:
-    """NEAR_EYES or EYES_THEMSELVES: an ellipse about each eye and everything above a line below (or through) the
+    """NEAR_EYES or MEAN_EYES: an ellipse about each eye and everything above a line below (or through) the
     eyes."""
     (across, down), above = zone
     inside = v < above
@@ -170,8 +172,7 @@ def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, hull: np.ndarray, re
     rows = np.arange(hull.shape[0])[:, None]
     above = (rows < first_rows(hull)) & (rows >= first_rows(region) - round(TOP_REACH * PX)) & hull.any(axis=0) & ~never
     u, v = crop.u, crop.v
-    eyes = eye_zone(u, v, (EYES_THEMSELVES[0], -np.inf))  # the two ellipses alone
-    skin = (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eyes
+    skin = (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eye_zone(u, v, MEAN_EYES)
     if not above.any() or not mask.any() or not skin.any():
         return np.zeros_like(hull)
     lab = cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -193,6 +194,27 @@ def likelier_eyes(rgb: np.ndarray, landmarks: np.ndarray, seen: np.ndarray) -> n
     return np.array([seen[i] if there[i] > here[i] else centres[i] for i in range(2)])
 
 
+def eye_openings(shape: tuple[int, int], landmarks: np.ndarray, eyes: np.ndarray) -> np.ndarray:
+    """H x W bool, what the worn-mask region never covers: each eye's opening (the landmarks' six-point outline moved
+    to centre at ``eyes``, 2 x 2, right eye first) grown by EYE_MARGIN of its width, within the mean eye (MEAN_EYES,
+    dlib's lower lid is sometimes placed low); and everything above the line through the eyes, except between the
+    inner corners, up the nose bridge, where a mask's peak may reach that line: there, above it by the margin. The
+    wide disk of the mean eye used to keep the mask beside the inner corner and on the nose bridge uncovered; the
+    margin of a far eye, turned away and narrower, is smaller too."""
+    moved = [landmarks[eye] + (centre - landmarks[eye].mean(axis=0)) for eye, centre in zip((slice(36, 42), slice(42, 48)), eyes)]
+    margins = [EYE_MARGIN * float(np.linalg.norm(points[3] - points[0])) for points in moved]  # outer to inner corner
+    grown = np.zeros(shape, bool)
+    for points, margin in zip(moved, margins):
+        opening = np.zeros(shape, np.uint8)
+        cv2.fillConvexPoly(opening, cv2.convexHull(np.round(points).astype(np.int32)), 1)
+        grown |= grow(opening > 0, round(margin))
+    frame = eyes_frame(*eyes)
+    u, v = _uv(frame, (0, shape[0], 0, shape[1]))
+    inner = [frame[0, :2] @ point + frame[0, 2] for point in (moved[0][3], moved[1][0])]  # u of the inner corners
+    top = np.where((u > inner[0]) & (u < inner[1]), -max(margins) / float(np.linalg.norm(eyes[1] - eyes[0])), 0.0)
+    return (grown & eye_zone(u, v, MEAN_EYES)) | (v < top)
+
+
 def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True) -> np.ndarray:
     """H x W bool: the worn mask of the face with these landmarks, grown by HOLE_MARGIN, never over the eyes.
     ``refine=False``: from the landmarks alone (the prior, no GrabCut)."""
@@ -209,7 +231,7 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     if np.linalg.norm(seen - eyes, axis=1).max() < SEEN_EYES_NEAR * eye_distance(landmarks):
         near |= eye_zone(*_uv(eyes_frame(*seen), box), NEAR_EYES)  # where MTCNN's ONet sees the eyes is kept clear too
         eyes = likelier_eyes(rgb, landmarks, seen)
-    never = eye_zone(*_uv(eyes_frame(*eyes), box), EYES_THEMSELVES)
+    never = eye_openings((y1 - y0, x1 - x0), landmarks - (x0, y0), eyes - (x0, y0))
     margin = round(HOLE_MARGIN * eye_distance(landmarks))
     by_colour = np.zeros_like(region)
     if refine:

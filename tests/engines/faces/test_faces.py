@@ -9,7 +9,8 @@ import pytest
 
 from engines.faces.algorithm1 import HOLE_MARGIN, MaskStyle, eye_distance, grow, load_template, place_template, placement, put_mask, vary
 from engines.faces.regions import FaceRegion, region_mask, region_polygon
-from engines.faces.worn_mask import worn_mask_region
+from engines.faces.landmarks import face_frame
+from engines.faces.worn_mask import MEAN_EYES, _uv, eye_openings, eye_zone, worn_mask_region
 
 SAMPLES = Path(__file__).resolve().parents[3] / "resources" / "samples"
 
@@ -165,3 +166,19 @@ def test_an_implausible_lower_face_is_the_mean_face_put_on_the_eyes():
     face = _checked(Face((0, 0, 256, 256), points.astype(np.float32), "hog"))
     assert face.estimated and np.abs(face.landmarks - mean).max() < 1e-3
     assert not _checked(Face((0, 0, 256, 256), mean.astype(np.float32), "hog")).estimated
+
+
+def test_the_eyes_kept_clear_are_their_openings_not_the_skin_beside_them():
+    """What the worn-mask region never covers: each eye's opening grown by a fifth of its width and what lies above
+    the eyes; beside the inner corners, under the lower lids and up the nose bridge to just above the line through
+    the eyes (where a mask's peak reaches) stay free, and nothing outside the zone kept before (the mean eye grown by
+    the margin, and everything above the line through the eyes) is kept now."""
+    p = synthetic_landmarks() * 4  # eye distance 120 px, eyes 40 px wide: a margin of 8 px
+    eyes = np.array([p[36:42].mean(axis=0), p[42:48].mean(axis=0)])
+    never = eye_openings((480, 400), p, eyes)
+    for x, y in [(140, 160), (120, 160), (160, 160), (148, 171), (268, 149), (100, 155), (200, 140)]:
+        assert never[y, x], (x, y)  # eye, corners, lid + margin, above the eyes beside the outer corner, high on the bridge
+    for x, y in [(200, 155), (172, 168), (140, 180), (260, 180)]:
+        assert not never[y, x], (x, y)  # the bridge at the eyes' height, beside the inner corner, under the lower lids
+    u, v = _uv(face_frame(p), (0, 480, 0, 400))
+    assert not (never & ~(eye_zone(u, v, MEAN_EYES) | (v < 0))).any()
