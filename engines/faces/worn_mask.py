@@ -53,8 +53,8 @@ CLEARLY = 0.5  # a pixel is the mask's colour when at most half as far (CIELAB) 
 
 
 def eye_zone(u: np.ndarray, v: np.ndarray, zone: tuple[tuple[float, float], float]) -> np.ndarray:
-    """NEAR_EYES or MEAN_EYES: an ellipse about each eye and everything above a line below (or through) the
-    eyes."""
+    """NEAR_EYES or MEAN_EYES: an ellipse about each eye, and everything above the zone's line (NEAR_EYES: a line
+    below the eyes; MEAN_EYES has none, its line is at minus infinity)."""
     (across, down), above = zone
     inside = v < above
     for cu, cv in EYES:
