@@ -64,21 +64,15 @@ def folder_sizes(repo: Path = ROOT) -> dict[str, int]:
     return sizes
 
 
-def _sizes(repo: Path) -> tuple[int, int]:
-    """(bytes a GPU command carries from the tree besides the shard, bytes of them in weights/)."""
-    sizes = folder_sizes(repo)
-    return sum(sizes.values()), sizes.get(WEIGHTS_ASIDE, 0)
-
-
 def travelling_bytes(repo: Path = ROOT) -> int:
     """What every GPU command carries besides the shard, weights/ left out: it is moved aside for the window."""
-    everything, weights = _sizes(repo)
-    return everything - weights
+    sizes = folder_sizes(repo)
+    return sum(sizes.values()) - sizes.get(WEIGHTS_ASIDE, 0)
 
 
 def aside_bytes(repo: Path = ROOT) -> int:
     """The weights that would travel with every GPU command unless weights/ is moved aside."""
-    return _sizes(repo)[1]
+    return folder_sizes(repo).get(WEIGHTS_ASIDE, 0)
 
 
 def _weights_dir() -> Path:
