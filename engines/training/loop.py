@@ -178,7 +178,7 @@ class _Run:
         """The one place the host waits for the GPU: every log_every steps."""
         metrics, phase = self.metrics, self.phase_name
         tensors = {k: v for k, v in metrics.items() if torch.is_tensor(v)}  # a trainer may give plain numbers too
-        values = torch.stack([v.detach().float().reshape(()) for v in tensors.values()]).tolist() if tensors else []
+        values = torch.stack([v.float().reshape(()) for v in tensors.values()]).tolist() if tensors else []
         numbers = {k: float(v) for k, v in metrics.items() if not torch.is_tensor(v)} | dict(zip(tensors, values))
         now = time.monotonic()
         then, step_then = self.last_log
