@@ -20,10 +20,11 @@ import torch
 from engines import registry
 from engines.errors import InputError
 from engines.nn.weights import read_metadata, read_tensors, write_tensors
-from engines.training.checkpoint import read_state, swap_in
+from engines.training.checkpoint import has_checkpoint, network_state, read_state, swap_in
 from engines.training.config import TrainConfig
 from engines.training.families import trainer_class
 from engines.training.gpu import unwrap
+from engines.training.schedule import phase_at
 from engines.training.metrics import read_entries
 
 MAX_FILE_BYTES = 16 * 2**20
@@ -39,12 +40,10 @@ def optional_files(engine: str) -> dict[str, str]:
 
 
 def _phase_note(state: dict, phases) -> str:
-    progress, end = state["progress"], 0.0
-    for phase in phases:
-        end += phase.share
-        if progress < end:
-            return f"the run is in its {phase.name!r} phase at {100 * progress:.0f} % of its budget"
-    return "the run finished its schedule"
+    phase = phase_at(phases, state["progress"])
+    if phase is None:
+        return "the run finished its schedule"
+    return f"the run is in its {phase.name!r} phase at {100 * state['progress']:.0f} % of its budget"
 
 
 def _save_half(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> str:
@@ -139,7 +138,7 @@ def checkpoint_states(run: Path) -> dict[str, dict[str, torch.Tensor]]:
 
 def stage_run(run: Path, engine: str, folder: Path) -> dict:
     """Stage a run's checkpoint as an export in ``folder`` (for eval and install); returns the card."""
-    if not (run / "checkpoint" / "state.json").is_file():
+    if not has_checkpoint(run):
         raise InputError(f"{run} has no checkpoint to export (train first, or check the run folder).")
     config = TrainConfig.load(run / "checkpoint" / "config.json")
     return stage(engine, config, checkpoint_states(run), read_state(run), folder, run)
@@ -171,16 +170,19 @@ def export(run: Path, engine: str, weights_root: Path = registry.WEIGHTS_DIR) ->
     return replace_folder(install_folder(engine, domain, weights_root), lambda staging: stage_run(run, engine, staging))
 
 
-def export_live(run: Path, engine: str, config: TrainConfig, models: dict, state: dict, sample) -> Path:
-    """RUN/export from the networks in memory (every --export-every minutes and at the end), with the sample grid."""
+def export_live(run: Path, engine: str, config: TrainConfig, models: dict, state: dict, sample) -> dict:
+    """RUN/export from the networks in memory (every --export-every minutes and at the end), with the sample grid;
+    returns the card."""
     from engines.imageio import save_image
 
+    card = {}
+
     def write(staging: Path) -> None:
-        stage(engine, config, {name: {k: v.detach().to("cpu") for k, v in unwrap(m).state_dict().items()}
-                               for name, m in models.items()}, state, staging, run)
+        card.update(stage(engine, config, {name: network_state(m) for name, m in models.items()}, state, staging, run))
         save_image(staging / "sample.png", sample)
 
-    return replace_folder(run / "export", write)
+    replace_folder(run / "export", write)
+    return card
 
 
 def init_weights(folder: Path, engine: str, models: dict) -> dict:

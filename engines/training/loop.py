@@ -207,9 +207,8 @@ class _Run:
         if self.rank != 0 or self.step == self.start_step:
             return
         try:
-            folder = export_live(self.run, self.config.engine, self.config, self.trainer.models, self.state(),
-                                 self.trainer.sample(self.batch))
-            card = json.loads((folder / "card.json").read_text())
+            card = export_live(self.run, self.config.engine, self.config, self.trainer.models, self.state(),
+                               self.trainer.sample(self.batch))
             _log_event(self.run, {"event": "export", "step": self.step, "shipped": sorted(card["sha256"]),
                                   "left_out": sorted(card["left_out"]), "time": time.time()})
         except InpaintError as refused:

@@ -56,14 +56,19 @@ class Schedule:
         return min(1.0, self.start_progress + (1 - self.start_progress) * elapsed / max(self.seconds, 1e-9))
 
     def phase(self, progress: float) -> Phase:
-        end = 0.0
-        for phase in self.phases:
-            end += phase.share
-            if progress < end - 1e-12:
-                return phase
-        return self.phases[-1]
+        return phase_at(self.phases, progress) or self.phases[-1]
 
     def trained(self, phase: Phase) -> None:
         """Count one step for every network the phase updated."""
         for name in phase.trains:
             self.network_steps[name] = self.network_steps.get(name, 0) + 1
+
+
+def phase_at(phases, progress: float) -> Phase | None:
+    """The phase that ``progress`` (0-1 through the budget) falls in; None once the schedule is done."""
+    end = 0.0
+    for phase in phases:
+        end += phase.share
+        if progress < end - 1e-12:
+            return phase
+    return None
