@@ -14,6 +14,7 @@ from cli.train_checks import (check_device, check_engine, check_training, image_
                                writing_into)
 from engines.contract import CancelToken
 from engines.errors import InputError
+from engines.imageio import write_atomic
 from engines.training.config import DEFAULT_STEPS
 
 
@@ -166,9 +167,7 @@ def run_eval(args: argparse.Namespace) -> int:
         card_path = Path(args.weights) / "card.json"
         card = json.loads(card_path.read_text())
         card["eval"] = rows
-        staged = card_path.with_name(".card.json.part")
-        staged.write_text(json.dumps(card, indent=2))
-        staged.replace(card_path)  # the card is not covered by its sha256 list: the weights stay trusted
+        write_atomic(card_path, json.dumps(card, indent=2).encode())  # not covered by its sha256 list: the weights stay trusted
         print(f"Wrote the table into {card_path}")
     return 0
 

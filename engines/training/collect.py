@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from engines.errors import InputError
+from engines.imageio import write_atomic
 from engines.training.export import TRAINING_FOLDER, install_folder, replace_folder
 from engines.training.families import weight_set
 from engines.training.status import format_table
@@ -107,9 +108,7 @@ def collect(out: Path, plan: dict, target: Path, again: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as snapshots:
         result = _collect(out, plan, target, record, Path(snapshots))
     record.update({key: time.time() for key in result["delivered"]})
-    staged = record_path.with_name(f".{COLLECTED_FILE}.part")
-    staged.write_text(json.dumps(record, indent=2))
-    staged.replace(record_path)
+    write_atomic(record_path, json.dumps(record, indent=2).encode())
     return result
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engines.errors import InputError
+from engines.imageio import write_atomic
 from engines.training.families import WEIGHT_SETS, DataKind, WeightSet, fixed_size, weight_set
 
 FLEET_FILE = "fleet.json"
@@ -95,9 +96,7 @@ def chosen_sets(names: list[str] | None, weights_root: Path | None = None, every
 
 
 def _write(path: Path, plan: dict) -> None:
-    staged = path.with_name(f".{path.name}.part")
-    staged.write_text(json.dumps(plan, indent=2))
-    staged.replace(path)
+    write_atomic(path, json.dumps(plan, indent=2).encode())
 
 
 def read_plan(out: Path) -> dict:
@@ -137,7 +136,7 @@ class Fleet:
         run = self.out / chosen.slug
         minutes = max(0.05, (self.deadline - time.time() - START_MARGIN_S) / 60)
         args = [sys.executable, str(ROOT / "main.py"), "train", chosen.trainer, "--out", str(run), "--minutes", f"{minutes:.3f}"]
-        if (run / "checkpoint" / "state.json").is_file():
+        if (run / "checkpoint" / "state.json").is_file():  # checkpoint.has_checkpoint, without importing torch here
             args.append("--resume")
         else:
             args += self.data.arguments(chosen) + (["--domain", chosen.domain] if chosen.domain else [])
