@@ -12,6 +12,8 @@ margin; the automatic worn-mask region of a real photo covers the worn mask with
 """
 from __future__ import annotations
 
+import functools
+
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -58,6 +60,12 @@ def load_template(style: MaskStyle) -> np.ndarray:
     if bgra is None or bgra.shape[2] != 4:
         raise FileNotFoundError(f"face-mask template {style.value}.png is missing from {TEMPLATES}")
     return cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA)
+
+
+@functools.cache
+def templates() -> tuple[np.ndarray, ...]:
+    """Every drawn template, loaded once."""
+    return tuple(load_template(style) for style in MaskStyle)
 
 
 def vary(template: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -24,13 +24,12 @@ eyes. Four parts:
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from engines.faces.algorithm1 import HOLE_MARGIN, MaskStyle, eye_distance, grow, load_template, place_template
+from engines.faces.algorithm1 import HOLE_MARGIN, eye_distance, grow, place_template, templates
 from engines.faces.detectors import onet
 from engines.faces.landmarks import eye_centres, eye_contrast, eyes_frame, face_frame, mean_face_on_eyes
 
@@ -62,17 +61,12 @@ def eye_zone(u: np.ndarray, v: np.ndarray, zone: tuple[tuple[float, float], floa
     return inside
 
 
-@functools.cache
-def _templates() -> tuple[np.ndarray, ...]:
-    return tuple(load_template(style) for style in MaskStyle)
-
-
 def prior(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
     """H x W bool: every pixel one of Algorithm 1's templates touches when placed on these landmarks, or on the
     mean face put on their eyes (below the nose a masked face's own landmarks are often off)."""
     out = np.zeros(shape, bool)
     for points in (landmarks, mean_face_on_eyes(landmarks)):
-        for template in _templates():
+        for template in templates():
             out |= place_template(shape, points, template)[0][..., 3] > 0
     return out
 

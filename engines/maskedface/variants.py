@@ -8,20 +8,17 @@ from multiprocessing import get_context
 
 import numpy as np
 
-from engines.faces.algorithm1 import MaskStyle, load_template, put_mask, vary
+from engines.faces.algorithm1 import put_mask, templates, vary
 
 SERIAL_BELOW = 256  # faces; fewer are done in this process (no start-up cost)
-_templates: list[np.ndarray] = []
 
 
 def masked_variants(rgb: np.ndarray, points: np.ndarray, variants: int, seed: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """``variants`` masked copies of one face (V x S x S x 3) and their holes (V x S x S bool); the random
     template, colour and texture come from ``seed`` = (run seed, face index), so any split over workers gives
     the same bank."""
-    if not _templates:
-        _templates.extend(load_template(style) for style in MaskStyle)
-    rng = np.random.default_rng(seed)
-    made = [put_mask(rgb, points, vary(_templates[rng.integers(len(_templates))], rng))[:2] for _ in range(variants)]
+    rng, drawn = np.random.default_rng(seed), templates()
+    made = [put_mask(rgb, points, vary(drawn[rng.integers(len(drawn))], rng))[:2] for _ in range(variants)]
     return np.stack([m for m, _ in made]), np.stack([h for _, h in made])
 
 
