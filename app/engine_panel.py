@@ -104,14 +104,15 @@ class EnginePanel(QWidget):
     def _fill_engines(self) -> None:
         untrained = []
         for name in registry.names():
-            state = registry.weights_state(name)
-            label = registry.spec(name).title if registry.is_runnable(name) else f"{registry.spec(name).title} ({state.value})"
+            state = registry.weights_state(name)  # read once: it checks the card and every weight file
+            runnable = registry.runs_with(state)
+            label = registry.spec(name).title if runnable else f"{registry.spec(name).title} ({state.value})"
             self.engine.addItem(label, name)
             item = self.engine.model().item(self.engine.count() - 1)
-            item.setEnabled(registry.is_runnable(name))
-            how = "" if registry.is_runnable(name) else f"\n{registry.how_to_get_weights(name)}"
+            item.setEnabled(runnable)
+            how = "" if runnable else f"\n{registry.how_to_get_weights(name)}"
             item.setToolTip(f"{registry.spec(name).description}\nStatus: {state.value}{how}")
-            untrained += [] if registry.is_runnable(name) else [name]
+            untrained += [] if runnable else [name]
         count = f"{len(untrained)} engines are" if len(untrained) != 1 else "1 engine is"
         self.weights_hint.setText(f"{count} greyed out until trained: the Training tab or \"main.py train\" makes "
                                   "their weights (Help > Getting Weights for Engines).")

@@ -153,7 +153,11 @@ def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
 
 
 def is_runnable(name: str, domain: str | None = None) -> bool:
-    return weights_state(name, None, domain) in (WeightsState.NOT_NEEDED, WeightsState.TRAINED)
+    return runs_with(weights_state(name, None, domain))
+
+
+def runs_with(state: WeightsState) -> bool:
+    return state in (WeightsState.NOT_NEEDED, WeightsState.TRAINED)
 
 
 def how_to_get_weights(name: str, domain: str | None = None) -> str:
