@@ -211,7 +211,7 @@ def create(name: str, device: str = "auto", *, allow_untrained: bool = False, we
     elif not allow_untrained:
         require_runnable(name, chosen)
     cls = engine_class(name)
-    folder = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR / name / (chosen or "")
+    folder = Path(weights_dir) if weights_dir is not None else weights_folder(name, None, chosen)
     engine = cls(device=resolve_device(device) if cls.uses_device else "cpu", weights_dir=folder)
     if chosen is not None:
         engine.spec = entry_spec.for_domain(chosen)  # the pipeline reads the instance's spec
