@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -63,8 +63,7 @@ def split_bank(bank: Bank, seed: int) -> QualityBank:
     if count < 2:
         raise ValueError("crg-quality needs at least 2 images: some are held out to watch the validation loss")
     held = min(VAL_MAX, max(1, round(VAL_SHARE * count)))
-    train = Bank(bank.images[:-held], bank.edges[:-held] if bank.edges is not None else None, bank.masks, bank.size,
-                 bank.crop, bank.edge_sigma, bank.sketches)
+    train = replace(bank, images=bank.images[:-held], edges=bank.edges[:-held] if bank.edges is not None else None)
     generator = torch.Generator().manual_seed(seed + 4)
     faces = bank.images[-held:].float() / 255
     picks = torch.randint(len(bank.masks), (held,), generator=generator)
