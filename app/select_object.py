@@ -10,12 +10,11 @@ box is masked instead, and the caller is told so.
 """
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
-from app.document import Box, Document, Layer, Step, bounding_box, clip_box
+from app.document import Box, Document, Layer, Step, bounding_box
+from app.tools import corner_box
 from engines.errors import InputError
 
 WORK_SIDE = 200  # GrabCut runs on the box and its band scaled to at most this many pixels on the longer side
@@ -74,8 +73,7 @@ def _clean(found: np.ndarray) -> np.ndarray:
 def select_object(document: Document, corner0: tuple[float, float], corner1: tuple[float, float]) -> Step | None:
     """Add the object inside the box between two corners (x, y in image pixels) to the mask, as one undo step
     labelled "Select object", or "Select object (no distinct object: the box)"."""
-    xs, ys = sorted((corner0[0], corner1[0])), sorted((corner0[1], corner1[1]))
-    box = clip_box((math.floor(ys[0]), math.ceil(ys[1]) + 1, math.floor(xs[0]), math.ceil(xs[1]) + 1), document.shape)
+    box = corner_box(corner0, corner1, document.shape)
     if box is None:
         return None
     found, distinct = object_mask(document.image, box)

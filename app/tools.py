@@ -101,9 +101,14 @@ def _shape_values(document: Document, layer: Layer, box: Box, draw, colour: RGBA
     return values
 
 
-def fill_rectangle(document: Document, layer: Layer, corner0: Point, corner1: Point, colour: RGBA | None = None, erase: bool = False) -> Step | None:
+def corner_box(corner0: Point, corner1: Point, shape: tuple[int, ...]) -> Box | None:
+    """The pixels between two dragged corners (x, y in image pixels, either order), clipped to the image."""
     xs, ys = sorted((corner0[0], corner1[0])), sorted((corner0[1], corner1[1]))
-    box = clip_box((math.floor(ys[0]), math.ceil(ys[1]) + 1, math.floor(xs[0]), math.ceil(xs[1]) + 1), document.shape)
+    return clip_box((math.floor(ys[0]), math.ceil(ys[1]) + 1, math.floor(xs[0]), math.ceil(xs[1]) + 1), shape)
+
+
+def fill_rectangle(document: Document, layer: Layer, corner0: Point, corner1: Point, colour: RGBA | None = None, erase: bool = False) -> Step | None:
+    box = corner_box(corner0, corner1, document.shape)
     if box is None:
         return None
     values = _shape_values(document, layer, box, lambda canvas: canvas.fill(1), colour, erase)
