@@ -55,7 +55,9 @@ def check_training(config) -> None:
         masks = Path(config.masks)
         if not masks.is_dir():
             raise InputError(f"--masks {masks}: {'is a file, not a folder' if masks.is_file() else 'no such folder'}.")
-        if not any(masks.glob("*.png")) and not (masks / "index.csv").is_file():
+        from engines.data.masks import mask_files  # imports torch: only when masks are given
+
+        if not mask_files(masks):  # as the loader finds them: PNGs of any case, or an index.csv here or one up
             raise InputError(f"--masks {masks}: no PNG masks in this folder.")
     if config.landmarks and not Path(config.landmarks).is_file():
         raise InputError(f"--landmarks {config.landmarks}: no such file (make it with `main.py landmarks`).")
