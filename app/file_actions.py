@@ -110,12 +110,17 @@ class FileActions:
     def _write(self, path: Path, wait: bool = False) -> bool:
         """Write a copy of the photo as it is now; True when written (``wait``) or under way. What can be known
         before writing (the type, a folder, a read-only place, a size the format cannot hold) is refused at once."""
+        def failed(message: str) -> None:
+            if self.save_path == path:
+                self.save_path = None  # the next Save asks where
+            self._update_title()
+            self.statusBar().clearMessage()
+            self.dialogs.error(f"Could not save {path.name}: {message}")
+
         try:
             check_output(path, self.document.shape)
         except InpaintError as error:
-            if self.save_path == path:
-                self.save_path = None  # the next Save asks where
-            self.dialogs.error(f"Could not save {path.name}: {error}")
+            failed(str(error))
             return False
         if self.saving:
             self._save_worker.wait()
@@ -127,17 +132,10 @@ class FileActions:
             self._add_recent(path)
             self.statusBar().showMessage(f"Saved {path}", 5000)
 
-        def failed(message: str) -> None:
-            if self.save_path == path:
-                self.save_path = None  # the next Save asks where
-            self._update_title()
-            self.statusBar().clearMessage()
-            self.dialogs.error(f"Could not save {path.name}: {message}")
-
         if wait:
             try:
-                save_image(path, image, document.meta)
-            except (InpaintError, OSError) as error:
+                _save(path, image, document.meta)
+            except InpaintError as error:
                 failed(str(error))
                 return False
             written()
