@@ -169,6 +169,9 @@ class TrainingPanel(QWidget):
     def _run_folder(self) -> Path:
         return Path(self.run.text().strip())
 
+    def _has_checkpoint(self) -> bool:
+        return bool(self.run.text().strip()) and (self._run_folder() / "checkpoint").is_dir()
+
     def train_arguments(self, resume: bool) -> list[str]:
         """Only what the user set: every other setting keeps its one default (TrainConfig, the engine's trainer)."""
         args = ["train", self.engine.currentData(), "--data", self.data.text().strip(), "--out", self.run.text().strip(),
@@ -198,10 +201,9 @@ class TrainingPanel(QWidget):
     def start(self, resume: bool) -> None:
         if self.running:
             return
-        checkpoint = self._run_folder() / "checkpoint"
         if self._problem([(self._folder_given(self.data), "Choose the folder of training images (Images) first."),
                           (bool(self.run.text().strip()), "Choose a run folder first (it is created)."),
-                          (not resume or checkpoint.is_dir(), "Resume needs a run folder with a checkpoint; Start a run first.")]):
+                          (not resume or self._has_checkpoint(), "Resume needs a run folder with a checkpoint; Start a run first.")]):
             return
         (self._run_folder() / "STOP").unlink(missing_ok=True)
         if not resume:
@@ -237,8 +239,7 @@ class TrainingPanel(QWidget):
 
     def evaluate(self) -> None:
         if self.running or self._problem([
-            (bool(self.run.text().strip()) and (self._run_folder() / "checkpoint").is_dir(),
-             "Evaluate needs a run folder with a checkpoint (Run folder); train one first."),
+            (self._has_checkpoint(), "Evaluate needs a run folder with a checkpoint (Run folder); train one first."),
             (self._folder_given(self.val), "Choose the folder of evaluation images (Eval images)."),
             (bool(self.val_masks.text().strip()) and Path(self.val_masks.text().strip()).exists(),
              "Choose the evaluation masks (Eval masks): a masks folder, or a landmarks .npz for maskedface."),
@@ -251,8 +252,7 @@ class TrainingPanel(QWidget):
         self._launch(args, lambda code, status: self._set_running(False))
 
     def install(self) -> None:
-        if self.running or self._problem([((self._run_folder() / "checkpoint").is_dir() and bool(self.run.text().strip()),
-                                           "Install needs a run folder with a checkpoint (Run folder).")]):
+        if self.running or self._problem([(self._has_checkpoint(), "Install needs a run folder with a checkpoint (Run folder).")]):
             return
         engine = self.engine.currentData()
         args = [*ENTRY, "export", self.run.text().strip(), "--engine", engine]
