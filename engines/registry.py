@@ -127,7 +127,7 @@ def files_state(folder: Path, files: tuple[str, ...]) -> WeightsState:
         return WeightsState.MISSING
     try:
         sha = json.loads(card_path.read_text())["sha256"]
-        digests = {f: _sha256(folder / f) for f in files}
+        digests = {f: sha256_file(folder / f) for f in files}
     except OSError:
         return WeightsState.UNREADABLE
     except (ValueError, KeyError, TypeError):
@@ -137,7 +137,8 @@ def files_state(folder: Path, files: tuple[str, ...]) -> WeightsState:
     return WeightsState.TRAINED
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The file's sha256, hashed once per file version."""
     stat = path.stat()
     return _sha256_of(path, stat.st_size, stat.st_mtime_ns)
 

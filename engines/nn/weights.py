@@ -27,11 +27,13 @@ def read_tensors(path: str | os.PathLike, device: str = "cpu") -> dict[str, torc
         raise WeightsFileError(f"{path}: {_what_is_wrong(path, error)}") from None
 
 
-def write_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
-    """A safetensors file, written with Python's own file calls so that a full disk is an ordinary OSError."""
+def write_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> bytes:
+    """A safetensors file, written with Python's own file calls so that a full disk is an ordinary OSError; returns
+    the bytes written."""
     data = save(tensors, metadata)
     with open(path, "wb") as f:
         f.write(data)
+    return data
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from engines.errors import InputError
+from engines.registry import sha256_file
 from engines.imageio import write_atomic
 from engines.training.export import TRAINING_FOLDER, install_folder, replace_folder
 from engines.training.families import weight_set
@@ -142,13 +143,9 @@ def _collect(out: Path, plan: dict, target: Path, record: dict, snapshots: Path)
     return {"delivered": delivered, "waiting": waiting}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _complete(folder: Path, digests: dict[str, str]) -> list[str]:
     """The files of ``digests`` that are missing or differ."""
-    return [name for name, digest in digests.items() if not (folder / name).is_file() or _sha256(folder / name) != digest]
+    return [name for name, digest in digests.items() if not (folder / name).is_file() or sha256_file(folder / name) != digest]
 
 
 def install(paths: list[Path], weights_root: Path, keep: Path | None = None) -> list[str]:

@@ -48,10 +48,10 @@ def _phase_note(state: dict, phases) -> str:
 
 def _save_half(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> str:
     half = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    write_tensors(path, half, metadata)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise InputError(f"{path.name} is {path.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit; train a narrower model")
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    data = write_tensors(path, half, metadata)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path.name} is {len(data) / 2**20:.1f} MiB, over the 16 MiB limit; train a narrower model")
+    return hashlib.sha256(data).hexdigest()
 
 
 def stage(engine: str, config: TrainConfig, states: dict[str, dict[str, torch.Tensor]], state: dict, folder: Path,
