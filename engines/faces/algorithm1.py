@@ -100,11 +100,11 @@ def eye_distance(landmarks: np.ndarray) -> float:
 
 
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """``mask`` grown by a disc of radius ``pixels``."""
-    if pixels <= 0:
+    """``mask`` grown (pixels > 0) or shrunk (pixels < 0) by a disc of radius ``|pixels|``."""
+    if pixels == 0:
         return mask
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1,) * 2)
-    return cv2.dilate(mask.astype(np.uint8), disc).astype(bool)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(pixels) + 1,) * 2)
+    return (cv2.dilate if pixels > 0 else cv2.erode)(mask.astype(np.uint8), disc).astype(bool)
 
 
 def hole_of(touched: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from engines.faces import FaceRegion
+from engines.faces.algorithm1 import grow
 from engines.faces.worn_mask import worn_mask_region
 
 __all__ = ["FaceRegion", "faces_mask", "region_mask", "region_polygon"]
@@ -42,10 +43,7 @@ def region_mask(shape: tuple[int, int], landmarks: np.ndarray, region: FaceRegio
     hull = cv2.convexHull(np.round(region_polygon(landmarks, region)).astype(np.int32))
     mask = np.zeros(shape, np.uint8)
     cv2.fillConvexPoly(mask, hull, 1)
-    if margin:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(margin) + 1,) * 2)
-        mask = (cv2.dilate if margin > 0 else cv2.erode)(mask, kernel)
-    return mask.astype(bool)
+    return grow(mask.astype(bool), margin)
 
 
 def faces_mask(rgb: np.ndarray, faces, region: FaceRegion, margin_ratio: float = 0.05) -> np.ndarray:
