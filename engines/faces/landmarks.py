@@ -117,27 +117,24 @@ def _checked_by_onet(rgb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, f
     finds them better. When the two disagree by more than EYE_TOLERANCE, the landmarks are moved (turned, scaled,
     shifted) so that their eyes lie where ONet sees them, if ONet is then (nearly) as sure it sees a face.
     Returns the landmarks and ONet's face probability."""
-    eyes = np.array([points[36:42].mean(axis=0), points[42:48].mean(axis=0)])
+    eyes = eye_centres(points)
     probability, seen = onet(rgb, eyes)
     distance = np.linalg.norm(eyes[1] - eyes[0])
     if np.linalg.norm(seen - eyes, axis=1).mean() <= EYE_TOLERANCE * distance:
         return points, probability
-    a, b = complex(*eyes[0]), complex(*eyes[1])
-    c, d = complex(*seen[0]), complex(*seen[1])
-    if abs(b - a) < 1e-6 or abs(d - c) < 1e-6:
+    if distance < 1e-6 or np.linalg.norm(seen[1] - seen[0]) < 1e-6:
         return points, probability
-    scale_turn = (d - c) / (b - a)
-    moved = (points[:, 0] + 1j * points[:, 1] - a) * scale_turn + c
     moved_probability = onet(rgb, seen)[0]
     if moved_probability < KEEP_SURE * probability:  # ONet is much less sure once framed by its own eyes: keep dlib's
         return points, probability
-    return np.c_[moved.real, moved.imag], moved_probability
+    return onto_eyes(points, eyes, seen), moved_probability
 
 
 def _checked(face: Face) -> Face:
     """Keep dlib's points when the lower face is plausible; otherwise estimate it from the box and the eyes."""
     points = face.landmarks
-    across = points[42:48].mean(0) - points[36:42].mean(0)
+    right, left = eye_centres(points)
+    across = left - right
     eye_distance = np.linalg.norm(across)
     to_chin = points[8] - points[EYES].mean(axis=0)
     chin_below = float(across[0] * to_chin[1] - across[1] * to_chin[0]) / max(eye_distance, 1e-6)  # along the face's down
@@ -159,7 +156,12 @@ def estimate_lower_face(points: np.ndarray) -> np.ndarray:
 def mean_face_on_eyes(landmarks: np.ndarray) -> np.ndarray:
     """The training faces' mean landmarks (engines/faces/align.py) turned, scaled and moved onto these eyes."""
     mean = canonical(128).astype(np.float64)
-    a, b = (complex(*mean[eye].mean(axis=0)) for eye in (slice(36, 42), slice(42, 48)))
-    c, d = (complex(*landmarks[eye].mean(axis=0)) for eye in (slice(36, 42), slice(42, 48)))
-    moved = (mean[:, 0] + 1j * mean[:, 1] - a) * ((d - c) / (b - a)) + c
+    return onto_eyes(mean, eye_centres(mean), eye_centres(landmarks))
+
+
+def onto_eyes(points: np.ndarray, eyes: np.ndarray, onto: np.ndarray) -> np.ndarray:
+    """``points`` turned, scaled and moved so that ``eyes`` (2 x 2, right eye first) land on ``onto``."""
+    a, b = complex(*eyes[0]), complex(*eyes[1])
+    c, d = complex(*onto[0]), complex(*onto[1])
+    moved = (points[:, 0] + 1j * points[:, 1] - a) * ((d - c) / (b - a)) + c
     return np.c_[moved.real, moved.imag]
