@@ -181,11 +181,16 @@ def likelier_eyes(rgb: np.ndarray, landmarks: np.ndarray, seen: np.ndarray) -> n
     outline (the landmarks' eye moved there; landmarks.eye_contrast). The two can be 0.1 eye distances apart, and
     the eye itself is kept clear at the likelier place only (the zone near the eyes is kept at both)."""
     centres = eye_centres(landmarks)
-    moved = np.array(landmarks, np.float64)
-    moved[36:42] += seen[0] - centres[0]
-    moved[42:48] += seen[1] - centres[1]
-    here, there = eye_contrast(rgb, landmarks), eye_contrast(rgb, moved)
+    here, there = eye_contrast(rgb, landmarks), eye_contrast(rgb, eyes_moved(landmarks, seen))
     return np.array([seen[i] if there[i] > here[i] else centres[i] for i in range(2)])
+
+
+def eyes_moved(landmarks: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """The landmarks with each eye's six points shifted to centre at ``centres`` (2 x 2, right eye first)."""
+    moved = np.array(landmarks, np.float64)
+    for eye, centre in zip((slice(36, 42), slice(42, 48)), centres):
+        moved[eye] += centre - moved[eye].mean(axis=0)
+    return moved
 
 
 def eye_openings(shape: tuple[int, int], landmarks: np.ndarray, eyes: np.ndarray) -> np.ndarray:
@@ -195,7 +200,8 @@ def eye_openings(shape: tuple[int, int], landmarks: np.ndarray, eyes: np.ndarray
     inner corners, up the nose bridge, where a mask's peak may reach that line: there, above it by the margin. The
     wide disk of the mean eye used to keep the mask beside the inner corner and on the nose bridge uncovered; the
     margin of a far eye, turned away and narrower, is smaller too."""
-    moved = [landmarks[eye] + (centre - landmarks[eye].mean(axis=0)) for eye, centre in zip((slice(36, 42), slice(42, 48)), eyes)]
+    shifted = eyes_moved(landmarks, eyes)
+    moved = [shifted[36:42], shifted[42:48]]
     margins = [EYE_MARGIN * float(np.linalg.norm(points[3] - points[0])) for points in moved]  # outer to inner corner
     grown = np.zeros(shape, bool)
     for points, margin in zip(moved, margins):
