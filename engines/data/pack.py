@@ -160,6 +160,17 @@ def cached_landmarks(faces: Path, limit: int | None = None, cache: Path = CACHE)
     return cached
 
 
+def check_landmarks_file(path: Path) -> None:
+    """A landmarks file as `main.py landmarks` writes it (names, landmarks, sizes; no pickles), or one sentence."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not {"names", "landmarks", "sizes"} <= set(data.files):
+                raise ValueError("names, landmarks and sizes missing")
+    except (OSError, ValueError, EOFError):
+        raise InputError(f"{path}: not a landmarks file made by `main.py landmarks` (a NumPy .npz of names, landmarks "
+                         "and sizes).") from None
+
+
 def _renamed_landmarks(cached: Path, names: dict[str, str]) -> bytes:
     """The landmarks .npz keyed by the packed file names."""
     with np.load(cached, allow_pickle=False) as data:
@@ -185,6 +196,8 @@ def pack(shared: Path, out: Path, limit: int | None = None, weights_root: Path |
             raise InputError(f"{needed}: missing; pack needs ../shared as the datasets README describes it.")
     carried = travelling_bytes()  # checked before the slow work: a shard that cannot travel is not worth making
     limit_bytes = shard_bytes or shard_limit(carried)
+    if landmarks is not None:
+        check_landmarks_file(landmarks)
     landmarks = landmarks or (yield from cached_landmarks(faces, limit, cache))  # given: `main.py landmarks` of faces
     items: list[tuple[str, bytes]] = []
     quality = {}
