@@ -1,6 +1,7 @@
 """Face search and worn-mask placement on real photos of people wearing masks (../shared/datasets/masked_faces),
 side by side with the method before issue 16 (dlib HOG, HOG at a lower threshold, then dlib's CNN at upsample 1;
-the region: the jaw outline up to the nose bridge, grown by 5 % of the face), in the same run:
+the region: the jaw outline up to the nose bridge, grown by 5 % of the face) and with the region found by colours
+alone (no segmenter: engines/faces/worn_mask_net.py), in the same run:
 - how many photos get a face and a worn-mask region, which miss, and the time per photo (search + region);
 - on the photos with hand-drawn masks (tests/engines/faces/worn_masks.json): the share of the drawn mask covered
   and the eye points covered;
@@ -29,6 +30,8 @@ from engines.faces.detectors import cnn_candidates, hog_candidates, make_view  #
 from engines.faces.landmarks import fit_landmarks  # noqa: E402
 from engines.faces.regions import faces_mask  # noqa: E402
 from engines.faces.search import detect_faces  # noqa: E402
+from engines.faces.worn_mask import worn_mask_region  # noqa: E402
+from engines.faces.worn_mask_net import load_segmenter  # noqa: E402
 from engines.imageio import list_images, load_image  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets"
@@ -55,7 +58,12 @@ def new_region(rgb: np.ndarray, faces) -> np.ndarray:
     return faces_mask(rgb, faces, FaceRegion.WORN_MASK)
 
 
-METHODS = {"before": (old_faces, old_region), "after": (lambda rgb: detect_faces(rgb), new_region)}
+def colour_region(rgb: np.ndarray, faces) -> np.ndarray:
+    return np.logical_or.reduce([worn_mask_region(rgb, face.landmarks, segmenter=False) for face in faces])
+
+
+METHODS = {"before": (old_faces, old_region), "colours": (lambda rgb: detect_faces(rgb), colour_region),
+           "after": (lambda rgb: detect_faces(rgb), new_region)}
 
 
 def outside(hole: np.ndarray, region: np.ndarray) -> float:
@@ -87,9 +95,10 @@ def real_photos(limit: int | None) -> None:
                 stats[name]["drawn"].append((region & want.astype(bool)).sum() / want.sum())
                 stats[name]["eyes"] += sum(bool(region[y, x]) for x, y in drawn[path.name]["eyes"])
     n = len(files)
-    print(f"{n} real masked photos (the times share these 2 cores with other work: compare the two columns)")
+    print(f"{n} real masked photos (the times share these 2 cores with other work: compare the columns); after: "
+          + ("with the segmenter" if load_segmenter() else "no segmenter weights, so the same method as colours"))
     for name, s in stats.items():
-        print(f"  {name:6}: face and region in {s['found']} ({100 * s['found'] / n:.0f} %), median {1000 * np.median(s['times']):.0f} ms, "
+        print(f"  {name:7}: face and region in {s['found']} ({100 * s['found'] / n:.0f} %), median {1000 * np.median(s['times']):.0f} ms, "
               f"90th percentile {1000 * np.percentile(s['times'], 90):.0f} ms per photo")
         print(f"          missed: {', '.join(s['missed']) or 'none'}")
         if s["drawn"]:
@@ -123,7 +132,7 @@ def algorithm1_faces(limit: int | None) -> None:
     print(f"{len(shares['after'])} Algorithm-1 masked faces (faces128 val at 256 px; styles in turn)")
     for name in METHODS:
         s = np.array(shares[name])
-        print(f"  {name:6}: mask pixels outside the region: mean {100 * s.mean():.1f} %, median {100 * np.median(s):.1f} %, "
+        print(f"  {name:7}: mask pixels outside the region: mean {100 * s.mean():.1f} %, median {100 * np.median(s):.1f} %, "
               f"faces not found {missed[name]} (counted as 100 %)")
 
 

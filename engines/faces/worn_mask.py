@@ -21,10 +21,16 @@ eyes. Four parts:
    the nose bridge, where a mask's peak rises to the line through the eyes. The prior is kept whole, though beside a narrow or turned face it covers
    some cheek or background: trimmed to GrabCut's surroundings it left the top of the mask uncovered on real photos
    where GrabCut stopped short.
+5. the segmenter (engines/faces/worn_mask_net.py, when its weights are there): a small network trained on faces
+   with drawn masks labels every pixel of the crop as worn mask, eye or neither. Its mask, where it joins the
+   region and within NET_REACH of it, is added (never into the eyes' openings); its eyes, grown by SEEN_EYE_MARGIN,
+   are taken out. It looks at the photo, not at the landmarks, so it covers what colour statistics leave out
+   (a printed mask's tip beside an eye) and uncovers an eye the landmarks put elsewhere.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -32,6 +38,10 @@ import numpy as np
 from engines.faces.algorithm1 import HOLE_MARGIN, eye_distance, grow, place_template, templates
 from engines.faces.detectors import onet
 from engines.faces.landmarks import eye_centres, eye_contrast, eyes_frame, face_frame, mean_face_on_eyes
+from engines.faces.worn_mask_synth import EYE, WORN
+
+if TYPE_CHECKING:
+    from engines.faces.worn_mask_net import WornMaskNet
 
 PX = 40  # crop pixels per eye distance
 U_RANGE, V_RANGE = (-2.2, 2.2), (-1.2, 3.0)  # the crop, in eye distances
@@ -48,6 +58,9 @@ TOP_REACH = 0.25  # eye distances above the top of the prior and the hull that e
 SKIN = (1.0, (-0.4, 0.0))  # (|u| below, v range): the skin about and above the eyes (eyelids, between the eyes and
 # the brows, the temples), less the eyes themselves
 COLOURS = 3  # k-means colours of GrabCut's mask and of the skin
+NET_REACH = 0.25  # eye distances: how far beyond the region found by colour the segmenter's mask is added
+NET_BELOW = 1.9  # eye distances below the eyes: the chin of the mean face is at 1.7 (below: collars, necks, coats)
+SEEN_EYE_MARGIN = 0.05  # eye distances: the segmenter's eyes grown by this much are never covered
 CLEARLY = 0.5  # a pixel is the mask's colour when at most half as far (CIELAB) from its colours as from the skin's
 
 
@@ -215,9 +228,23 @@ def eye_openings(shape: tuple[int, int], landmarks: np.ndarray, eyes: np.ndarray
     return (grown & eye_zone(u, v, MEAN_EYES)) | (v < top)
 
 
-def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True) -> np.ndarray:
+def learned_parts(crop: UprightCrop, net: "WornMaskNet") -> tuple[np.ndarray, np.ndarray]:
+    """The segmenter's worn mask and eyes in the crop: the mask within the face (FAR_U, and above NET_BELOW: a white
+    collar or scarf under the chin looks like a mask's lower edge), the eyes within
+    SEEN_EYES_NEAR of where the landmarks put them (an eye found elsewhere is a button, a print, an ear loop's knot)."""
+    from engines.faces.worn_mask_net import label_probabilities
+
+    probabilities = label_probabilities(net, crop.image)
+    u, v = crop.u, crop.v
+    worn = (probabilities[WORN] > 0.5) & (np.abs(u) < FAR_U) & (v < NET_BELOW)
+    eyes = (probabilities[EYE] > 0.5) & (np.hypot(np.abs(u) - EYES[1][0], v - EYES[1][1]) < SEEN_EYES_NEAR)
+    return worn, eyes
+
+
+def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True, segmenter: bool = True) -> np.ndarray:
     """H x W bool: the worn mask of the face with these landmarks, grown by HOLE_MARGIN, never over the eyes.
-    ``refine=False``: from the landmarks alone (the prior, no GrabCut)."""
+    ``refine=False``: from the landmarks alone (the prior: no GrabCut, no segmenter); ``segmenter=False``: fitted by
+    colours alone (as without the segmenter's weights)."""
     landmarks = np.asarray(landmarks, np.float64)
     frame = face_frame(landmarks)
     box = _box(frame, rgb.shape[:2])
@@ -240,5 +267,15 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
         mask, hull = grabcut_mask(crop, likely)
         region |= crop.to_box(hull, box)
         by_colour = crop.to_box(mask | extend_to_top_edge(crop, mask, hull, likely | hull, crop.from_box(never)), box)
-    out[y0:y1, x0:x1] = (grow(region & ~near, margin) & ~near) | (grow(by_colour, margin) & ~never)
+    found = (grow(region & ~near, margin) & ~near) | (grow(by_colour, margin) & ~never)
+    from engines.faces.worn_mask_net import load_segmenter  # torch only once a face's region is fitted
+
+    net = load_segmenter() if refine and segmenter else None
+    if net is not None:
+        worn, eyes_seen = (crop.to_box(part, box) for part in learned_parts(crop, net))
+        _, parts = cv2.connectedComponents(worn.astype(np.uint8))
+        worn &= np.isin(parts, np.unique(parts[worn & found]))  # what joins the region found by colour
+        found |= grow(worn & grow(found, round(NET_REACH * eye_distance(landmarks))), margin) & ~never
+        found &= ~grow(eyes_seen, round(SEEN_EYE_MARGIN * eye_distance(landmarks)))
+    out[y0:y1, x0:x1] = found
     return out

@@ -13,11 +13,12 @@ import pytest
 
 from engines.contract import CancelToken
 from engines.errors import Cancelled, InputError
-from engines.faces import FaceRegion, search
+from engines.faces import FaceRegion, search, worn_mask_net
 from engines.faces.algorithm1 import MaskStyle, load_template, place_template, put_mask
 from engines.faces.auto_mask import NO_FACE, auto_face_mask, face_mask_work
 from engines.faces.landmarks import Face, eye_centres, eye_contrast, face_frame, fit_landmarks
 from engines.faces.worn_mask import worn_mask_region
+from engines.faces.worn_mask_net import WEIGHTS, load_segmenter
 from engines.imageio import load_image
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -102,11 +103,16 @@ def test_cancel_stops_the_search_before_the_next_step(astronaut, monkeypatch):
     assert ran == ["hog"] and [e.message for e in events] == ["Looking for faces (HOG)"]
 
 
+@pytest.mark.parametrize("segmenter", [True, False], ids=["segmenter", "colours alone"])
 @pytest.mark.parametrize("name", [n for n in DRAWN if not n.startswith("_")])
-def test_the_worn_mask_region_covers_the_hand_drawn_mask_and_never_the_eyes(name):
+def test_the_worn_mask_region_covers_the_hand_drawn_mask_and_never_the_eyes(name, segmenter, monkeypatch):
     path = MASKED_FACES / name
     if not path.is_file():
         pytest.skip(f"the research-use photos are not here ({MASKED_FACES}); they are never committed")
+    if segmenter and load_segmenter() is None:
+        pytest.skip(f"the segmenter's weights are not here ({WEIGHTS})")
+    if not segmenter:
+        monkeypatch.setattr(worn_mask_net, "load_segmenter", lambda: None)  # as without its weights
     rgb = load_image(path).rgb
     region, faces = auto_face_mask(rgb, "worn_mask")
     drawn = np.zeros(rgb.shape[:2], np.uint8)
