@@ -27,7 +27,9 @@ class Crop(StrEnum):
 
 
 def image_files(folder: Path, limit: int | None = None) -> list[Path]:
-    """A training or evaluation folder's images (the first ``limit``); an empty folder is an error."""
+    """A training or evaluation folder's images (the first ``limit``); a missing or empty folder is an error."""
+    if not Path(folder).is_dir():
+        raise InputError(f"{folder}: no such folder")
     files = list_images(folder)
     if not files:
         raise InputError(f"{folder}: no images")

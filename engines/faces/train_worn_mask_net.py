@@ -12,13 +12,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save
 from torch.nn import functional as F
 
 from engines.data.bank import image_files
+from engines.data.pack import check_landmarks_file
+from engines.errors import InpaintError
 from engines.faces.landmark_cache import read_landmarks, to_square
 from engines.faces.worn_mask_net import CLASSES, WornMaskNet
 from engines.faces.worn_mask_synth import degrade, draw_worn_mask, jitter
+from engines.imageio import write_atomic
+from engines.training.checkpoint import network_state
 
 SIZE = 96  # training side: the faces of faces128 at 3/4, 37.5 px per eye distance
 CLASS_WEIGHTS = (1.0, 1.0, 3.0)
@@ -80,8 +84,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, help="stop after this many steps (else after --minutes)")
     parser.add_argument("--held-out", type=int, default=HELD_OUT, help="faces kept out of training for the IoU")
     args = parser.parse_args(argv)
-    known = read_landmarks(args.landmarks)
-    faces = [p for p in image_files(args.faces) if p.name in known]
+    try:
+        check_landmarks_file(args.landmarks)
+        known = read_landmarks(args.landmarks)
+        faces = [p for p in image_files(args.faces) if p.name in known]
+        if args.textures:
+            image_files(args.textures)
+    except InpaintError as error:
+        raise SystemExit(f"Error: {error}") from None
     if len(faces) <= args.held_out:
         raise SystemExit(f"{args.faces}: {len(faces)} faces with landmarks; more than --held-out {args.held_out} are needed")
     faces, val = faces[:-args.held_out], faces[-args.held_out:]
@@ -110,10 +120,8 @@ def main(argv: list[str] | None = None) -> None:
             scores = iou(net, val_images, val_labels)
             log.append({"step": step, "minutes": round(elapsed, 2), "loss": round(loss.item(), 4), "iou": [round(s, 4) for s in scores]})
             print(json.dumps(log[-1]), flush=True)
-            state = {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}
-            save_file(state, str(args.out / "worn_mask_net.part"))
-            (args.out / "worn_mask_net.part").replace(args.out / "worn_mask_net.safetensors")
-            (args.out / "log.json").write_text(json.dumps(log, indent=1))
+            write_atomic(args.out / "worn_mask_net.safetensors", save(network_state(net)))
+            write_atomic(args.out / "log.json", json.dumps(log, indent=1).encode())
         if done:
             break
 

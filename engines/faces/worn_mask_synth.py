@@ -15,8 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engines.faces.algorithm1 import place_template, templates
-from engines.faces.landmarks import EYES
+from engines.faces.algorithm1 import eye_distance, place_template, templates
 
 SKIN, WORN, EYE = 0, 1, 2
 NO_MASK = 0.1  # share of pictures without a mask
@@ -41,7 +40,7 @@ def _colour(rng: np.random.Generator) -> np.ndarray:
 def _outline(landmarks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A mask drawn from the landmarks: over the nose at a random height, out to the jaw, under the chin."""
     p = landmarks.astype(np.float64)
-    ed = float(np.linalg.norm(p[42:48].mean(0) - p[36:42].mean(0)))
+    ed = eye_distance(p)
     top_y = p[27, 1] + rng.uniform(0.15, 1.0) * (p[33, 1] - p[27, 1])  # the peak over the nose
     side = rng.uniform(-0.1, 0.35) * ed  # sides' top below the peak
     out = rng.uniform(0.0, 0.25, 2) * ed
@@ -63,7 +62,7 @@ def _outline(landmarks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _template_alpha(landmarks: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """One of Algorithm 1's templates placed on jittered landmarks (higher or lower, wider, turned)."""
     p = landmarks.astype(np.float64).copy()
-    ed = float(np.linalg.norm(p[42:48].mean(0) - p[36:42].mean(0)))
+    ed = eye_distance(p)
     p[29, 1] += rng.uniform(-0.35, 0.3) * ed
     p[8] += (0, rng.uniform(-0.1, 0.4) * ed)
     p[1, 0] -= rng.uniform(-0.1, 0.3) * ed
@@ -117,7 +116,7 @@ def put_on_glasses(face: np.ndarray, labels: np.ndarray, landmarks: np.ndarray, 
     """Spectacles drawn round the eyes (a frame and a bridge), or now and then sunglasses, whose lenses are kept
     clear like the eyes behind them (labelled EYE). In place."""
     p = landmarks.astype(np.float64)
-    ed = float(np.linalg.norm(p[42:48].mean(0) - p[36:42].mean(0)))
+    ed = eye_distance(p)
     dark = rng.random() < 0.25
     colour = tuple(float(c) for c in (rng.uniform(0, 60, 3) if rng.random() < 0.7 else rng.uniform(120, 220, 3)))
     axes = (round(ed * rng.uniform(0.3, 0.4)), round(ed * rng.uniform(0.2, 0.3)))
@@ -135,7 +134,7 @@ def below_the_eyes(alpha: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     distance beside it), and above the line through the eyes' centres between the eyes (a mask's peak over the
     nose bridge reaches about there)."""
     p = landmarks.astype(np.float64)
-    margin = 0.1 * float(np.linalg.norm(p[42:48].mean(0) - p[36:42].mean(0)))
+    margin = 0.1 * eye_distance(p)
     out = alpha.copy()
     for eye in (p[36:42], p[42:48]):
         lids = int(np.ceil(eye[:, 1].max() + margin / 2))
@@ -151,7 +150,7 @@ def draw_worn_mask(face: np.ndarray, landmarks: np.ndarray, textures: list[np.nd
     size = face.shape[0]
     labels = np.zeros((size, size), np.uint8)
     for eye in (slice(36, 42), slice(42, 48)):
-        cv2.fillConvexPoly(labels, cv2.convexHull(np.round(landmarks[EYES][eye.start - 36:eye.stop - 36]).astype(np.int32)), EYE)
+        cv2.fillConvexPoly(labels, cv2.convexHull(np.round(landmarks[eye]).astype(np.int32)), EYE)
     face = face.copy()
     if rng.random() < GLASSES:
         put_on_glasses(face, labels, landmarks, rng)

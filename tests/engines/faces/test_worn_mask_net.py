@@ -92,3 +92,16 @@ def test_a_tiny_training_run_writes_weights_the_segmenter_loads(tmp_path):
     log = json.loads((out / "log.json").read_text())
     assert [entry["step"] for entry in log] == [2, 3] and len(log[-1]["iou"]) == CLASSES
     assert isinstance(load_segmenter(out / "worn_mask_net.safetensors"), WornMaskNet)
+
+
+def test_the_trainer_names_a_missing_folder_or_a_file_that_is_not_landmarks(tmp_path):
+    landmarks = tmp_path / "landmarks.npz"
+    np.savez(landmarks, names=np.array(["face0.jpg"]), landmarks=canonical(128)[None], sizes=np.array([(128, 128)], np.int32))
+    not_landmarks = tmp_path / "notes.npz"
+    not_landmarks.write_text("hello")
+    cases = [(["--faces", str(tmp_path / "absent"), "--landmarks", str(landmarks)], f"{tmp_path / 'absent'}: no such folder"),
+             (["--faces", str(tmp_path), "--landmarks", str(not_landmarks)], "not a landmarks file")]
+    for args, says in cases:
+        with pytest.raises(SystemExit, match=f"^Error: .*{says}"):
+            train([*args, "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists() and not_landmarks.read_text() == "hello"
