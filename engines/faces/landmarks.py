@@ -36,6 +36,7 @@ class Face:
     score: float = 1.0  # how sure MTCNN's ONet is that the landmarks sit on a face (detectors.onet)
     estimated: bool = False  # lower landmarks estimated from the box and eyes
     eye_contrast: tuple[float, float] = (1.0, 1.0)  # eye_contrast() of the landmarks, right eye first (alike if unknown)
+    found_with: float = 0.0  # the detector's own score for the box the landmarks were fitted in
 
     @property
     def size(self) -> float:
@@ -73,7 +74,8 @@ def fit_landmarks(rgb: np.ndarray, candidate: Candidate) -> Face:
     (left, top), (right, bottom) = np.floor(corners.min(axis=0)).astype(int), np.ceil(corners.max(axis=0)).astype(int)
     points, score = _checked_by_onet(rgb, points)
     box = (int(left), int(top), int(right), int(bottom))
-    return _checked(Face(box, points.astype(np.float32), str(candidate.detector), score, eye_contrast=eye_contrast(rgb, points)))
+    return _checked(Face(box, points.astype(np.float32), str(candidate.detector), score, eye_contrast=eye_contrast(rgb, points),
+                         found_with=candidate.score))
 
 
 def eye_centres(landmarks: np.ndarray) -> np.ndarray:

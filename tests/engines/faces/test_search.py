@@ -13,7 +13,7 @@ import pytest
 
 from engines.contract import CancelToken
 from engines.errors import Cancelled, InputError
-from engines.faces import FaceRegion, search, worn_mask_net
+from engines.faces import FaceRegion, detectors, search, worn_mask_net
 from engines.faces.algorithm1 import MaskStyle, load_template, place_template, put_mask
 from engines.faces.auto_mask import NO_FACE, auto_face_mask, face_mask_work
 from engines.faces.landmarks import Face, eye_centres, eye_contrast, face_frame, fit_landmarks
@@ -210,3 +210,38 @@ def test_the_top_of_a_mask_worn_up_to_the_eyes_is_covered_but_never_the_eyes(ast
     for eye in (slice(36, 42), slice(42, 48)):
         cv2.fillConvexPoly(eyes, cv2.convexHull(np.round(truth[eye]).astype(np.int32)), 1)
     assert not (region & (eyes > 0)).any()
+
+
+def test_a_blazeface_fit_is_kept_only_when_blazeface_is_sure_and_its_eyes_look_like_eyes():
+    """BlazeFace is the last resort; ONet is unsure of a face whose lower half is a printed mask, and sure enough of
+    a wrong fit in a box BlazeFace doubted (search.kept)."""
+    box, points = (0, 0, 100, 100), np.zeros((68, 2), np.float32)
+    fit = lambda onet, found_with, contrast: Face(box, points, "blazeface", onet, eye_contrast=contrast,  # noqa: E731
+                                                  found_with=found_with)
+    assert search.kept(fit(0.39, 0.82, (139.0, 133.0)))
+    assert not search.kept(fit(0.9, 0.69, (139.0, 133.0))), "a box BlazeFace doubts, however sure ONet is"
+    assert not search.kept(fit(0.9, 0.82, (139.0, 18.0))), "an eye on the mask"
+    assert search.kept(Face(box, points, "mtcnn", 0.51)) and not search.kept(Face(box, points, "mtcnn", 0.49, found_with=0.99))
+
+
+@pytest.mark.parametrize("onet, runs", [(0.2, True), (0.6, False)], ids=["no face kept", "a face kept"])
+def test_blazeface_looks_only_while_no_face_is_kept(astronaut, monkeypatch, onet, runs):
+    image, truth = astronaut
+    looked = []
+    monkeypatch.setattr(search, "hog_candidates", lambda view, upsample: [])
+    monkeypatch.setattr(search, "mtcnn_candidates", lambda view: ["a box"])
+    monkeypatch.setattr(search, "cnn_candidates", lambda view: [])
+    monkeypatch.setattr(search, "blazeface_candidates", lambda view: looked.append(view) or [])
+    monkeypatch.setattr(search, "fit_landmarks", lambda rgb, candidate: Face((0, 0, 200, 200), truth, "mtcnn", onet))
+    messages = [event.message for event in _events(search.search_faces(image), StopIteration)]
+    assert bool(looked) == runs and ("Looking for faces (BlazeFace, padded)" in messages) == runs
+
+
+def test_blazeface_finds_a_face_that_fills_the_frame(astronaut):
+    """Brows to chin, cheeks cut off: BlazeFace's eye points frame dlib's box so that the landmarks land on the eyes."""
+    image, truth = astronaut
+    left, top = int(truth[2, 0]), int(truth[19, 1])
+    crop = np.ascontiguousarray(image[top:int(truth[8, 1]), left:int(truth[14, 0])])
+    candidates = detectors.blazeface_candidates(detectors.make_view(crop, search.PADDED_SIDE, search.PAD))
+    assert candidates and all(c.detector == detectors.Detector.BLAZEFACE for c in candidates)
+    assert min(eye_error(fit_landmarks(crop, c).landmarks, truth - (left, top)) for c in candidates) < 0.15
