@@ -23,6 +23,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from engines.errors import WeightsFileError
+
 HOG_LOW_THRESHOLD = -0.5  # masked faces often score just below HOG's usual 0
 WEAK_BESIDE_STRONG = 1.0  # HOG score margin below the best face of a view at which a detection is dropped
 MTCNN_THRESHOLDS = [0.5, 0.5, 0.5]  # its three stages; the default 0.6/0.7/0.7 drops many masked faces
@@ -153,9 +155,19 @@ def mtcnn_candidates(view: View) -> list[Candidate]:
     return candidates
 
 
+def read_tflite(path: Path):
+    """A TFLite model on OpenCV's dnn (its classic engine: the new one drops BlazeFace's second output), or one
+    sentence when the file that ships with the editor is missing or damaged."""
+    try:
+        return cv2.dnn.readNetFromTFLite(str(path), cv2.dnn.ENGINE_CLASSIC)
+    except cv2.error as error:
+        reason = "missing" if not path.is_file() else "not a model OpenCV can read"
+        raise WeightsFileError(f"{path}: {reason}; it ships with the editor, so reinstall it") from error
+
+
 @functools.cache
 def _blazeface():
-    net = cv2.dnn.readNetFromTFLite(str(BLAZEFACE), cv2.dnn.ENGINE_CLASSIC)  # the new engine drops its second output
+    net = read_tflite(BLAZEFACE)
     cells = [(x, y, n, BLAZEFACE_SIDE // stride) for stride, n in BLAZEFACE_ANCHORS
              for y in range(BLAZEFACE_SIDE // stride) for x in range(BLAZEFACE_SIDE // stride)]
     anchors = np.array([((x + 0.5) / g, (y + 0.5) / g) for x, y, n, g in cells for _ in range(n)]) * BLAZEFACE_SIDE

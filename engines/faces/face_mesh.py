@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from engines.faces.detectors import read_tflite
+
 MODEL = Path(__file__).resolve().parents[2] / "resources" / "mediapipe" / "face_landmark.tflite"
 SIDE = 192  # its input, px
 ROI = (0.4, 3.3)  # the crop in eye distances: its centre below the eyes' midpoint, its side
@@ -27,7 +29,7 @@ _lock = threading.Lock()  # one cv2.dnn network must not run in two threads at o
 
 @functools.cache
 def _network():
-    return cv2.dnn.readNetFromTFLite(str(MODEL), cv2.dnn.ENGINE_CLASSIC)
+    return read_tflite(MODEL)
 
 
 def _mesh(rgb: np.ndarray, eyes: np.ndarray) -> tuple[np.ndarray, float]:

@@ -59,3 +59,20 @@ def test_an_eye_the_region_reaches_into_is_taken_out_and_only_such_an_eye(astron
     assert not (worn_mask.worn_mask_region(masked, truth) & (eyes > 0)).any()
     monkeypatch.setattr(worn_mask, "MESH_SURE", 1.01)
     assert not worn_mask.eyes_reached(everything, masked, truth, (0, 0)).any()
+
+
+@pytest.mark.parametrize("content", [None, b"not a model"], ids=["missing", "damaged"])
+def test_a_missing_or_damaged_model_file_is_one_sentence(tmp_path, monkeypatch, content):
+    from engines import errors
+    from engines.faces import face_mesh
+
+    model = tmp_path / "face_landmark.tflite"
+    if content is not None:
+        model.write_bytes(content)
+    monkeypatch.setattr(face_mesh, "MODEL", model)
+    face_mesh._network.cache_clear()
+    try:
+        with pytest.raises(errors.WeightsFileError, match="face_landmark.tflite: .*reinstall"):
+            eye_outlines(np.zeros((64, 64, 3), np.uint8), np.array([[20.0, 30.0], [40.0, 30.0]]))
+    finally:
+        face_mesh._network.cache_clear()  # the shipped model again for the tests that follow
