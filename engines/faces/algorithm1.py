@@ -100,11 +100,15 @@ def eye_distance(landmarks: np.ndarray) -> float:
 
 
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """``mask`` grown (pixels > 0) or shrunk (pixels < 0) by a disc of radius ``|pixels|``."""
+    """``mask`` grown (pixels > 0) or shrunk (pixels < 0) by a disc of radius ``|pixels|``: every pixel whose centre
+    lies within ``|pixels|`` + 0.5 of the mask (or of its outside). Measured by the distance transform, whose time
+    does not grow with the radius (a dilation by a 120 px disc took 1 s on a 16 MP photo; a worn mask on a close-up
+    needs several)."""
     if pixels == 0:
         return mask
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(pixels) + 1,) * 2)
-    return (cv2.dilate if pixels > 0 else cv2.erode)(mask.astype(np.uint8), disc).astype(bool)
+    if pixels > 0:
+        return cv2.distanceTransform((~mask.astype(bool)).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= pixels + 0.5
+    return cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > 0.5 - pixels
 
 
 def hole_of(touched: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
