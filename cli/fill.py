@@ -48,7 +48,7 @@ def fill_one(args: argparse.Namespace, options: dict[str, str]) -> int:
     faces = None
     if args.auto_face_mask:
         try:
-            face_region, faces, note = face_mask(loaded.rgb, args.auto_face_mask)
+            face_region, faces, note = face_mask(loaded.rgb, args.auto_face_mask, beside_mask=bool(args.mask))
         except InputError as error:
             raise InputError(f"{image_path.name}: {error}") from None
         print(f"{image_path.name}: {note}", file=sys.stderr)

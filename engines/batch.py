@@ -95,12 +95,20 @@ def make_output_folders(job: BatchJob) -> None:
         remove_leftovers(folder)
 
 
-def face_mask(rgb: np.ndarray, region: str, cancel: CancelToken | None = None) -> tuple[np.ndarray, tuple[np.ndarray, ...], str]:
+def face_mask(rgb: np.ndarray, region: str, cancel: CancelToken | None = None, beside_mask: bool = False
+              ) -> tuple[np.ndarray, tuple[np.ndarray, ...], str]:
     """The region of every face, the faces' landmarks (so face engines need not search again) and a description.
-    The search stops with :class:`Cancelled` when ``cancel`` is set."""
-    from engines.faces.auto_mask import auto_face_mask, describe
+    The search stops with :class:`Cancelled` when ``cancel`` is set. ``beside_mask``: a mask was given too, so a
+    photo where no face is found adds nothing and says so, instead of failing (the mask given is filled alone)."""
+    from engines.faces.auto_mask import NO_FACE, auto_face_mask, describe
 
-    mask, faces = auto_face_mask(rgb, region, cancel=cancel)
+    try:
+        mask, faces = auto_face_mask(rgb, region, cancel=cancel)
+    except InputError as error:
+        if not beside_mask:
+            raise
+        why = "no face found" if str(error) == NO_FACE else str(error).rstrip(".")
+        return np.zeros(rgb.shape[:2], bool), (), f"{why}: the mask given is filled alone"
     return mask, tuple(face.landmarks for face in faces), f"{region} region of {describe(faces)}"
 
 
@@ -131,7 +139,7 @@ def fill_file(fill: Fill, job: BatchJob, image_path: Path, mask_path: Path | Non
         mask, notes = read.mask.copy(), [read.note.removesuffix(".")]
     faces = None
     if job.face_region:
-        face_region, faces, note = face_mask(loaded.rgb, job.face_region, cancel)
+        face_region, faces, note = face_mask(loaded.rgb, job.face_region, cancel, beside_mask=mask_path is not None)
         mask |= face_region
         notes.append(note)
     require_hole(mask, mask_path.name if mask_path else image_path.name)

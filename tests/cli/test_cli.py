@@ -158,6 +158,20 @@ def test_batch_with_automatic_face_masks_reports_photos_without_a_face(tmp_path)
     assert "Filled 1 of 2 images" in done.stdout and "noise.png: No face was found" in done.stdout
 
 
+def test_a_mask_given_beside_the_automatic_face_mask_is_filled_when_no_face_is_found(tmp_path):
+    """The face region is added to --mask: a photo without a face still gets its hand-made mask filled (QA)."""
+    photo = _photo(tmp_path / "in.png", 4)
+    hand = np.zeros(photo.shape[:2], np.uint8)
+    hand[10:20, 10:20] = 255
+    Image.fromarray(hand).save(tmp_path / "mask.png")
+    done = run("inpaint", "--image", str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"), "--auto-face-mask",
+               "worn_mask", "--out", str(tmp_path / "out.png"))
+    assert done.returncode == 0, done.stderr
+    assert "in.png: no face found: the mask given is filled alone" in done.stderr
+    changed = (np.asarray(Image.open(tmp_path / "out.png")) != photo).any(axis=-1)
+    assert changed[10:20, 10:20].any() and not changed[30:].any()
+
+
 def test_inpaint_needs_a_mask_of_some_kind(tmp_path):
     _photo(tmp_path / "in.png", 0)
     done = run("inpaint", "--image", str(tmp_path / "in.png"), "--out", str(tmp_path / "o.png"))
