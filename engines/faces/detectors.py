@@ -14,6 +14,7 @@ Every box is given in dlib's convention (a square about brows to chin), the box 
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
 import warnings
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ MTCNN_TO_DLIB = (0.02, 0.95)  # dlib's box: centre lower by 0.02 and side 0.95 o
 ONET_BOX = (0.32, 2.48)  # MTCNN's box in eye distances: its centre below the eyes' midpoint, its side (119 faces)
 EYES_TO_DLIB = (ONET_BOX[0] + MTCNN_TO_DLIB[0] * ONET_BOX[1], MTCNN_TO_DLIB[1] * ONET_BOX[1])  # dlib's box from the eyes
 BLAZEFACE = Path(__file__).resolve().parents[2] / "resources" / "mediapipe" / "face_detection_short_range.tflite"
+BLAZEFACE_SHA256 = "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8"
 BLAZEFACE_SIDE = 128  # its input, px
 BLAZEFACE_ANCHORS = ((8, 2), (16, 6))  # (stride, anchors per cell) of its two output grids
 BLAZEFACE_MIN_SCORE = 0.4  # below its usual 0.5: masked faces score lower; ONet checks every fit (search.ACCEPT)
@@ -155,19 +157,23 @@ def mtcnn_candidates(view: View) -> list[Candidate]:
     return candidates
 
 
-def read_tflite(path: Path):
-    """A TFLite model on OpenCV's dnn (its classic engine: the new one drops BlazeFace's second output), or one
-    sentence when the file that ships with the editor is missing or damaged."""
+def read_tflite(path: Path, sha256: str):
+    """A TFLite model that ships with the editor, on OpenCV's dnn (its classic engine: the new one drops
+    BlazeFace's second output); one sentence when the file is missing or is not the one shipped (its sha256,
+    resources/mediapipe/SOURCE.md: a damaged file can load and then find nothing, or the wrong eyes)."""
     try:
-        return cv2.dnn.readNetFromTFLite(str(path), cv2.dnn.ENGINE_CLASSIC)
-    except cv2.error as error:
-        reason = "missing" if not path.is_file() else "not a model OpenCV can read"
-        raise WeightsFileError(f"{path}: {reason}; it ships with the editor, so reinstall it") from error
+        data = path.read_bytes()
+    except OSError as error:
+        raise WeightsFileError(f"{path}: cannot be read ({error.strerror or error}); it ships with the editor, so "
+                               "reinstall it") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise WeightsFileError(f"{path}: damaged (not the file shipped with the editor), so reinstall it")
+    return cv2.dnn.readNetFromTFLite(str(path), cv2.dnn.ENGINE_CLASSIC)  # from a buffer it takes the new engine
 
 
 @functools.cache
 def _blazeface():
-    net = read_tflite(BLAZEFACE)
+    net = read_tflite(BLAZEFACE, BLAZEFACE_SHA256)
     cells = [(x, y, n, BLAZEFACE_SIDE // stride) for stride, n in BLAZEFACE_ANCHORS
              for y in range(BLAZEFACE_SIDE // stride) for x in range(BLAZEFACE_SIDE // stride)]
     anchors = np.array([((x + 0.5) / g, (y + 0.5) / g) for x, y, n, g in cells for _ in range(n)]) * BLAZEFACE_SIDE

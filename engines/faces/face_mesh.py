@@ -18,6 +18,7 @@ import numpy as np
 from engines.faces.detectors import read_tflite
 
 MODEL = Path(__file__).resolve().parents[2] / "resources" / "mediapipe" / "face_landmark.tflite"
+MODEL_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
 SIDE = 192  # its input, px
 ROI = (0.4, 3.3)  # the crop in eye distances: its centre below the eyes' midpoint, its side
 # the mesh's outline of each eye (16 points round the opening), right eye (image left) first
@@ -29,7 +30,7 @@ _lock = threading.Lock()  # one cv2.dnn network must not run in two threads at o
 
 @functools.cache
 def _network():
-    return read_tflite(MODEL)
+    return read_tflite(MODEL, MODEL_SHA256)
 
 
 def _mesh(rgb: np.ndarray, eyes: np.ndarray) -> tuple[np.ndarray, float]:

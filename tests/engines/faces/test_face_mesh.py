@@ -61,18 +61,24 @@ def test_an_eye_the_region_reaches_into_is_taken_out_and_only_such_an_eye(astron
     assert not worn_mask.eyes_reached(everything, masked, truth, (0, 0)).any()
 
 
-@pytest.mark.parametrize("content", [None, b"not a model"], ids=["missing", "damaged"])
-def test_a_missing_or_damaged_model_file_is_one_sentence(tmp_path, monkeypatch, content):
+@pytest.mark.parametrize("damage", [None, "garbage", "one byte"], ids=["missing", "not a model", "one byte changed"])
+def test_a_missing_or_damaged_model_file_is_one_sentence(tmp_path, monkeypatch, damage):
+    """A model with zeroed weights still loads and runs (wrong eyes, no face found): the shipped file's sha256 is
+    checked before it is read."""
     from engines import errors
     from engines.faces import face_mesh
 
     model = tmp_path / "face_landmark.tflite"
-    if content is not None:
-        model.write_bytes(content)
+    if damage == "garbage":
+        model.write_bytes(b"not a model")
+    elif damage == "one byte":
+        data = bytearray(face_mesh.MODEL.read_bytes())
+        data[600000] ^= 0xFF
+        model.write_bytes(bytes(data))
     monkeypatch.setattr(face_mesh, "MODEL", model)
     face_mesh._network.cache_clear()
     try:
-        with pytest.raises(errors.WeightsFileError, match="face_landmark.tflite: .*reinstall"):
+        with pytest.raises(errors.WeightsFileError, match="face_landmark.tflite: .*(reinstall|shipped)"):
             eye_outlines(np.zeros((64, 64, 3), np.uint8), np.array([[20.0, 30.0], [40.0, 30.0]]))
     finally:
         face_mesh._network.cache_clear()  # the shipped model again for the tests that follow
