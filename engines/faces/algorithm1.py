@@ -13,7 +13,6 @@ margin; the automatic worn-mask region of a real photo covers the worn mask with
 from __future__ import annotations
 
 import functools
-
 import math
 from dataclasses import dataclass
 from enum import StrEnum

@@ -130,7 +130,8 @@ def _mtcnn():
     return _mtcnn_package().MTCNN(min_face_size=MTCNN_MIN_FACE, steps_threshold=MTCNN_THRESHOLDS)
 
 
-_mtcnn_lock = threading.Lock()  # one cv2.dnn network must not run in two threads at once
+dnn_lock = threading.Lock()  # OpenCV's dnn networks (MTCNN, BlazeFace, the face mesh) run one at a time: a network must not
+# run in two threads at once
 
 
 def hog_candidates(view: View, upsample: int) -> list[Candidate]:
@@ -145,7 +146,7 @@ def hog_candidates(view: View, upsample: int) -> list[Candidate]:
 
 
 def mtcnn_candidates(view: View) -> list[Candidate]:
-    with _mtcnn_lock:
+    with dnn_lock:
         found = _mtcnn().detect_faces(view.image)
     shift, side = MTCNN_TO_DLIB
     candidates = []
@@ -189,7 +190,7 @@ def blazeface_candidates(view: View) -> list[Candidate]:
     shift = (np.array([BLAZEFACE_SIDE - w * scale, BLAZEFACE_SIDE - h * scale])) / 2
     square = cv2.warpAffine(view.image, np.array([[scale, 0, shift[0]], [0, scale, shift[1]]]), (BLAZEFACE_SIDE,) * 2,
                             flags=cv2.INTER_AREA)
-    with _mtcnn_lock:  # cv2.dnn, as for MTCNN
+    with dnn_lock:
         net.setInput(np.ascontiguousarray(square.transpose(2, 0, 1)[None], np.float32) / 127.5 - 1)
         regressors, scores = net.forward(["regressors", "classificators"])
     scores = 1 / (1 + np.exp(-np.clip(scores.reshape(-1), -80, 80)))
@@ -240,7 +241,7 @@ def onet(rgb: np.ndarray, eyes: np.ndarray) -> tuple[float, np.ndarray]:
                           borderMode=cv2.BORDER_REPLICATE)
     crop = cv2.resize(crop, (48, 48), interpolation=cv2.INTER_AREA)
     blob = np.transpose((crop[None].astype(np.float32) - 127.5) / 128, (0, 2, 1, 3))  # the converted Caffe net is x-major
-    with _mtcnn_lock:
+    with dnn_lock:
         net = _onet()
         net.setInput(blob)
         _, points, probability = net.forward(["dense_5", "dense_6", "softmax_2"])

@@ -9,23 +9,20 @@ first on the crop that dlib's eyes frame, then on the crop its own eyes frame.
 from __future__ import annotations
 
 import functools
-import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from engines.faces.detectors import read_tflite
+from engines.faces.detectors import dnn_lock, read_tflite
 
 MODEL = Path(__file__).resolve().parents[2] / "resources" / "mediapipe" / "face_landmark.tflite"
 MODEL_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
 SIDE = 192  # its input, px
 ROI = (0.4, 3.3)  # the crop in eye distances: its centre below the eyes' midpoint, its side
 # the mesh's outline of each eye (16 points round the opening), right eye (image left) first
-OUTLINES = ((33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
-            (362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398))
-
-_lock = threading.Lock()  # one cv2.dnn network must not run in two threads at once
+OUTLINES = np.array([(33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
+                     (362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398)])
 
 
 @functools.cache
@@ -43,7 +40,7 @@ def _mesh(rgb: np.ndarray, eyes: np.ndarray) -> tuple[np.ndarray, float]:
                                       SIDE / (ROI[1] * distance))
     to_crop[:, 2] += SIDE / 2 - centre
     crop = cv2.warpAffine(rgb, to_crop, (SIDE, SIDE), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
-    with _lock:
+    with dnn_lock:
         net = _network()
         net.setInput(np.ascontiguousarray(crop.transpose(2, 0, 1)[None], np.float32) / 255)
         points, face = net.forward(["conv2d_21", "conv2d_31"])
@@ -55,5 +52,5 @@ def eye_outlines(rgb: np.ndarray, eyes: np.ndarray) -> tuple[np.ndarray, float]:
     """2 x 16 x 2: each eye's outline (photo pixels, right eye first) as the face mesh sees it, starting from two
     eye centres (right eye first), and how sure the mesh is that it looks at a face."""
     points, _ = _mesh(rgb, eyes)
-    points, face = _mesh(rgb, np.array([points[list(outline)].mean(axis=0) for outline in OUTLINES]))
-    return np.array([points[list(outline)] for outline in OUTLINES]), face
+    points, face = _mesh(rgb, points[OUTLINES].mean(axis=1))
+    return points[OUTLINES], face
