@@ -26,11 +26,14 @@ eyes. Six parts:
    region and within NET_REACH of it, is added (never into the eyes' openings); its eyes, grown by SEEN_EYE_MARGIN,
    are taken out. It looks at the photo, not at the landmarks, so it covers what colour statistics leave out
    (a printed mask's tip beside an eye) and uncovers an eye the landmarks put elsewhere.
-6. the eyes, last: an eye the region reaches into, as MediaPipe's face mesh outlines its opening
-   (engines/faces/face_mesh.py), is taken out of the region with MESH_EYE_MARGIN about it. dlib puts a masked
-   face's eyes on the brows or the lower lids often enough (0.15 eye distances or more from the mesh's on 10 of
-   the 56 real faces) that every zone above, placed by the landmarks, can miss the eye itself; the mesh finds it
-   from a crop of the face.
+6. the eyes, last, from MediaPipe's face mesh (engines/faces/face_mesh.py) when it is sure it sees a face. dlib
+   puts a masked face's eyes on the brows or the lower lids often enough (0.15 eye distances or more from the
+   mesh's on 10 of the 56 real faces) that every zone above, placed by the landmarks, can miss the eye itself, or
+   keep a strip of mask under a lower lid uncovered; the mesh finds the eye from a crop of the face. So the region
+   reaches the mask's edge up to the eyes' own zone (own_eyes: the mesh's outline grown, and the landmarks' unless
+   it holds plain skin where the mesh's holds an eye): the segmenter's mask there that has the mask's colours at
+   the photo's resolution (mask_edge), and the margin about it; then an eye the region reaches into, as the mesh
+   outlines it, is taken out with MESH_EYE_MARGIN about it.
 """
 from __future__ import annotations
 
@@ -71,6 +74,11 @@ CLEARLY = 0.5  # a pixel is the mask's colour when at most half as far (CIELAB) 
 MESH_SURE = 0.2  # the face mesh's eyes are kept clear when it is this sure it sees a face (on the 60 real photos: 0.24
 # for a face with glasses and a mask whose eyes it found, 0.00 for the one whose eye it put on the mask)
 MESH_EYE_MARGIN = 0.1  # eye distances: the mesh's eye outlines grown by this much are never covered
+LANDMARK_EYE_MARGIN = 0.03  # eye distances: the landmarks' eye outlines grown by this much: the eyes' own zone
+CLEARER_EYE = 1.25  # the mesh's outline of an eye holding this many times the lightness range of the landmarks' (an
+# iris and sclera against one even colour): the landmarks' eye lies on a lid or the mask and is not kept clear
+MASK_NEAR = 0.7  # a pixel at the mask's edge is the mask's colour when at most this share as far (CIELAB) from its
+# colours as from the skin's
 
 
 def eye_zone(u: np.ndarray, v: np.ndarray, zone: tuple[tuple[float, float], float]) -> np.ndarray:
@@ -218,23 +226,40 @@ def eyes_moved(landmarks: np.ndarray, centres: np.ndarray) -> np.ndarray:
 def eye_openings(shape: tuple[int, int], landmarks: np.ndarray, eyes: np.ndarray) -> np.ndarray:
     """H x W bool, what the worn-mask region never covers: each eye's opening (the landmarks' six-point outline moved
     to centre at ``eyes``, 2 x 2, right eye first) grown by EYE_MARGIN of its width, within the mean eye (MEAN_EYES,
-    dlib's lower lid is sometimes placed low); and everything above the line through the eyes, except between the
-    inner corners, up the nose bridge, where a mask's peak may reach that line: there, above it by the margin. The
-    wide disk of the mean eye used to keep the mask beside the inner corner and on the nose bridge uncovered; the
-    margin of a far eye, turned away and narrower, is smaller too."""
-    shifted = eyes_moved(landmarks, eyes)
-    moved = [shifted[36:42], shifted[42:48]]
-    margins = [EYE_MARGIN * float(np.linalg.norm(points[3] - points[0])) for points in moved]  # outer to inner corner
+    dlib's lower lid is sometimes placed low); and what lies above the eyes (above_eyes). The wide disk of the mean
+    eye used to keep the mask beside the inner corner and on the nose bridge uncovered; the margin of a far eye,
+    turned away and narrower, is smaller too."""
+    moved = landmark_eyes(landmarks, eyes)
     grown = np.zeros(shape, bool)
-    for points, margin in zip(moved, margins):
-        opening = np.zeros(shape, np.uint8)
-        cv2.fillConvexPoly(opening, cv2.convexHull(np.round(points).astype(np.int32)), 1)
-        grown |= grow(opening > 0, round(margin))
+    for points in moved:
+        grown |= grow(_filled(shape, points), round(EYE_MARGIN * float(np.linalg.norm(points[3] - points[0]))))
+    u, v = _uv(eyes_frame(*eyes), (0, shape[0], 0, shape[1]))
+    return (grown & eye_zone(u, v, MEAN_EYES)) | above_eyes(shape, moved, eyes)
+
+
+def landmark_eyes(landmarks: np.ndarray, eyes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each eye's six landmarks moved to centre at ``eyes`` (2 x 2), right eye first."""
+    shifted = eyes_moved(landmarks, eyes)
+    return shifted[36:42], shifted[42:48]
+
+
+def _filled(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """H x W bool: the convex hull of these photo points."""
+    inside = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(inside, cv2.convexHull(np.round(points).astype(np.int32)), 1)
+    return inside > 0
+
+
+def above_eyes(shape: tuple[int, int], moved: tuple[np.ndarray, np.ndarray], eyes: np.ndarray) -> np.ndarray:
+    """H x W bool: everything above the line through the eyes, except between the inner corners of the eyes'
+    outlines (``moved``), up the nose bridge, where a mask's peak may reach that line: there, above it by EYE_MARGIN
+    of the wider eye."""
     frame = eyes_frame(*eyes)
     u, v = _uv(frame, (0, shape[0], 0, shape[1]))
+    margin = EYE_MARGIN * max(float(np.linalg.norm(points[3] - points[0])) for points in moved)
     inner = [frame[0, :2] @ point + frame[0, 2] for point in (moved[0][3], moved[1][0])]  # u of the inner corners
-    top = np.where((u > inner[0]) & (u < inner[1]), -max(margins) / float(np.linalg.norm(eyes[1] - eyes[0])), 0.0)
-    return (grown & eye_zone(u, v, MEAN_EYES)) | (v < top)
+    top = np.where((u > inner[0]) & (u < inner[1]), -margin / float(np.linalg.norm(eyes[1] - eyes[0])), 0.0)
+    return v < top
 
 
 def learned_parts(crop: UprightCrop, net: "WornMaskNet") -> tuple[np.ndarray, np.ndarray]:
@@ -264,11 +289,12 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     region = prior((y1 - y0, x1 - x0), landmarks - (x0, y0))
     near, eyes = eye_zone(*_uv(frame, box), NEAR_EYES), eye_centres(landmarks)
     seen = onet(rgb, eyes)[1]
-    if np.linalg.norm(seen - eyes, axis=1).max() < SEEN_EYES_NEAR * eye_distance(landmarks):
+    distance = eye_distance(landmarks)
+    if np.linalg.norm(seen - eyes, axis=1).max() < SEEN_EYES_NEAR * distance:
         near |= eye_zone(*_uv(eyes_frame(*seen), box), NEAR_EYES)  # where MTCNN's ONet sees the eyes is kept clear too
         eyes = likelier_eyes(rgb, landmarks, seen)
     never = eye_openings((y1 - y0, x1 - x0), landmarks - (x0, y0), eyes - (x0, y0))
-    margin = round(HOLE_MARGIN * eye_distance(landmarks))
+    margin = round(HOLE_MARGIN * distance)
     by_colour = np.zeros_like(region)
     if refine:
         crop = upright_crop(rgb, frame, box)
@@ -280,22 +306,86 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     from engines.faces.worn_mask_net import load_segmenter  # torch only once a face's region is fitted
 
     net = load_segmenter() if refine and segmenter else None
+    reach = np.zeros_like(found)
     if net is not None:
         worn, eyes_seen = (crop.to_box(part, box) for part in learned_parts(crop, net))
         _, parts = cv2.connectedComponents(worn.astype(np.uint8))
         worn &= np.isin(parts, np.unique(parts[worn & found]))  # what joins the region found by colour
-        found |= grow(worn & grow(found, round(NET_REACH * eye_distance(landmarks))), margin) & ~never
-        found &= ~grow(eyes_seen, round(SEEN_EYE_MARGIN * eye_distance(landmarks)))
-    out[y0:y1, x0:x1] = found & ~eyes_reached(found, rgb, landmarks, (x0, y0)) if refine else found
+        reach = worn & grow(found, round(NET_REACH * distance))
+        found |= grow(reach, margin) & ~never
+    if refine:
+        outlines, sure = eye_outlines(rgb, eye_centres(landmarks))
+        if sure >= MESH_SURE:
+            own, under = own_eyes(rgb, landmarks, eyes, outlines, box)
+            edge = (reach & found) | mask_edge(rgb, box, crop, mask, reach & ~found & ~own, found)
+            found |= edge | (grow(edge, margin) & never & ~own & under)  # the margin, where the eyes' zones kept it off
+        if net is not None:
+            found &= ~grow(eyes_seen, round(SEEN_EYE_MARGIN * distance))
+        found &= ~eyes_reached(found, outlines, sure, distance, (x0, y0))
+    out[y0:y1, x0:x1] = found
     return out
 
 
-def eyes_reached(region: np.ndarray, rgb: np.ndarray, landmarks: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+def own_eyes(rgb: np.ndarray, landmarks: np.ndarray, eyes: np.ndarray, outlines: np.ndarray, box: tuple[int, int, int, int]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Two bool masks of the photo ``box``: the eyes' own zone, and what lies under or over the eyes and between them
+    (from the outer edge of one eye's zone to the other's, across the face; not beside the outer corners). The zone is as close as the region may come to an eye once the
+    mesh is sure it sees a face: the mesh's outline grown by MESH_EYE_MARGIN, and the landmarks' outline (moved to centre
+    at ``eyes``) grown by LANDMARK_EYE_MARGIN, unless the mesh's outline holds CLEARER_EYE times its lightness range
+    (the landmarks' eye then lies on a lid or the mask: dlib's eyes 0.15 eye distances or more from the mesh's on 10
+    of the 56 real faces). The mesh is not trusted alone: behind glasses it has put an eye's outline on the upper lid.
+    Each eye's zone is the convex hull of the two (no finger of skin left between them); what lies above the eyes
+    (above_eyes) belongs to the zone too."""
+    y0, y1, x0, x1 = box
+    shape, distance = (y1 - y0, x1 - x0), eye_distance(landmarks)
+    lightness = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)[..., 0]
+    u = _uv(face_frame(landmarks), box)[0]
+    moved = landmark_eyes(landmarks - (x0, y0), eyes - (x0, y0))
+    own = np.zeros(shape, bool)
+    for mesh_eye, landmark_eye in zip(outlines - (x0, y0), moved):
+        mesh_opening = np.zeros(shape, np.uint8)
+        cv2.fillPoly(mesh_opening, [np.round(mesh_eye).astype(np.int32)], 1)
+        eye = grow(mesh_opening > 0, round(MESH_EYE_MARGIN * distance))
+        landmark_opening = _filled(shape, landmark_eye)
+        if lightness_range(lightness, mesh_opening > 0) <= CLEARER_EYE * lightness_range(lightness, landmark_opening):
+            eye |= grow(landmark_opening, round(LANDMARK_EYE_MARGIN * distance))
+        if eye.any():
+            own |= _filled(shape, cv2.findNonZero(eye.astype(np.uint8)).reshape(-1, 2))
+    under = (u >= u[own].min(initial=0)) & (u <= u[own].max(initial=0))
+    return own | above_eyes(shape, moved, eyes - (x0, y0)), under
+
+
+def lightness_range(lightness: np.ndarray, inside: np.ndarray) -> float:
+    """CIELAB L from the 5th to the 95th percentile inside a bool mask (0 when it holds fewer than 4 pixels)."""
+    values = lightness[inside]
+    return float(np.percentile(values, 95) - np.percentile(values, 5)) if values.size > 3 else 0.0
+
+
+def mask_edge(rgb: np.ndarray, box: tuple[int, int, int, int], crop: UprightCrop, mask: np.ndarray, candidates: np.ndarray,
+              found: np.ndarray) -> np.ndarray:
+    """Bool mask of the photo ``box``: the ``candidates`` (the segmenter's mask beside the region, outside the eyes'
+    own zone) whose colours, at the photo's own resolution, are the mask's: at most MASK_NEAR as far from the colours
+    of ``mask`` (what GrabCut found, in the crop) as from the skin about the eyes (its median: the zone holds lashes
+    and shadows as dark as a black mask), and that join ``found``. Where dlib put the eyes on the lower lids, a strip
+    of mask under them lies inside the landmarks' eye margin; this reaches it, up to the eyes' own zone."""
+    u, v = crop.u, crop.v
+    skin = (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eye_zone(u, v, MEAN_EYES)
+    if not candidates.any() or not mask.any() or not skin.any():
+        return np.zeros_like(candidates)
+    lab = cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    y0, y1, x0, x1 = box
+    here = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)[candidates]
+    like = np.zeros_like(candidates)
+    like[candidates] = _nearest(here, _centres(lab[mask])) < MASK_NEAR ** 2 * _nearest(here, np.median(lab[skin], axis=0)[None])
+    _, parts = cv2.connectedComponents((found | like).astype(np.uint8), connectivity=4)
+    return like & np.isin(parts, np.unique(parts[found]))
+
+
+def eyes_reached(region: np.ndarray, outlines: np.ndarray, sure: float, distance: float, origin: tuple[int, int]) -> np.ndarray:
     """H x W bool, of ``region`` (a box of the photo at ``origin``, x y): each eye's opening as MediaPipe's face mesh
-    outlines it, grown by MESH_EYE_MARGIN, for the eyes the region reaches into (one that stays clear of an eye is
-    left as it is: the mesh's outline is not the opening to the pixel); nothing when the mesh is less than
-    MESH_SURE that it sees a face."""
-    outlines, sure = eye_outlines(rgb, eye_centres(landmarks))
+    outlines it (``outlines``, photo pixels, 2 x 16 x 2), grown by MESH_EYE_MARGIN of the eye ``distance``, for the
+    eyes the region reaches into (one that stays clear of an eye is left as it is: the mesh's outline is not the
+    opening to the pixel); nothing when the mesh is less than MESH_SURE (``sure``) that it sees a face."""
     out = np.zeros(region.shape, bool)
     if sure < MESH_SURE:
         return out
@@ -303,5 +393,5 @@ def eyes_reached(region: np.ndarray, rgb: np.ndarray, landmarks: np.ndarray, ori
         eye = np.zeros(region.shape, np.uint8)
         cv2.fillPoly(eye, [np.round(outline - origin).astype(np.int32)], 1)
         if (region & (eye > 0)).any():
-            out |= grow(eye > 0, round(MESH_EYE_MARGIN * eye_distance(landmarks)))
+            out |= grow(eye > 0, round(MESH_EYE_MARGIN * distance))
     return out

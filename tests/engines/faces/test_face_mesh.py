@@ -50,15 +50,21 @@ def test_an_eye_the_region_reaches_into_is_taken_out_and_only_such_an_eye(astron
     for eye in (slice(36, 42), slice(42, 48)):
         cv2.fillConvexPoly(eyes, cv2.convexHull(np.round(truth[eye]).astype(np.int32)), 1)
     everything = np.ones(image.shape[:2], bool)
-    assert worn_mask.eyes_reached(everything, masked, truth, (0, 0))[eyes > 0].all(), "the outlines, grown, hold the eyes"
+    outlines, sure = eye_outlines(masked, eye_centres(truth))
+    distance = float(np.linalg.norm(eye_centres(truth)[1] - eye_centres(truth)[0]))
+
+    def reached(region: np.ndarray, sure: float = sure) -> np.ndarray:
+        return worn_mask.eyes_reached(region, outlines, sure, distance, (0, 0))
+
+    assert reached(everything)[eyes > 0].all(), "the outlines, grown, hold the eyes"
     right_only = everything.copy()
     right_only[:, int(eye_centres(truth).mean(axis=0)[0]):] = False
-    taken = worn_mask.eyes_reached(right_only, masked, truth, (0, 0))
+    taken = reached(right_only)
     assert taken[:, :int(truth[39, 0]) + 1].any() and not taken[:, int(truth[42, 0]):].any(), "only the eye reached"
-    assert not worn_mask.eyes_reached(~everything, masked, truth, (0, 0)).any()
+    assert not reached(~everything).any()
     assert not (worn_mask.worn_mask_region(masked, truth) & (eyes > 0)).any()
     monkeypatch.setattr(worn_mask, "MESH_SURE", 1.01)
-    assert not worn_mask.eyes_reached(everything, masked, truth, (0, 0)).any()
+    assert not reached(everything).any()
 
 
 @pytest.mark.parametrize("damage", [None, "garbage", "one byte"], ids=["missing", "not a model", "one byte changed"])

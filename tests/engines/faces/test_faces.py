@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -182,3 +183,31 @@ def test_the_eyes_kept_clear_are_their_openings_not_the_skin_beside_them():
         assert not never[y, x], (x, y)  # the bridge at the eyes' height, beside the inner corner, under the lower lids
     u, v = _uv(face_frame(p), (0, 480, 0, 400))
     assert not (never & ~(eye_zone(u, v, MEAN_EYES) | (v < 0))).any()
+
+
+def test_an_eye_the_landmarks_put_on_the_lower_lid_is_kept_clear_where_the_mesh_sees_it():
+    """The eyes' own zone (worn_mask.own_eyes): the mesh's outline of each eye, grown, and the landmarks' outline
+    too, unless the mesh's holds clearly more contrast (an iris and sclera where the landmarks' holds plain skin):
+    then the skin under the eye, where a mask's top edge may lie, is not kept clear on the landmarks' word."""
+    from engines.faces.worn_mask import landmark_eyes, own_eyes
+
+    p = synthetic_landmarks() * 4  # eye distance 120 px
+    eyes = np.array([p[36:42].mean(axis=0), p[42:48].mean(axis=0)])
+    skin = np.random.default_rng(0).normal((200, 160, 140), 4, (480, 400, 3)).clip(0, 255).astype(np.uint8)  # not flat
+    image = skin.copy()
+    mesh = np.array([[eye + 18 * np.array([math.cos(t), 0.4 * math.sin(t)]) for t in np.linspace(0, 2 * math.pi, 16, endpoint=False)]
+                     for eye in eyes])
+    for eye in eyes:  # white sclera, dark iris
+        cv2.ellipse(image, tuple(int(c) for c in eye), (18, 7), 0, 0, 360, (245, 245, 245), -1)
+        cv2.circle(image, tuple(int(c) for c in eye), 6, (40, 30, 30), -1)
+    box = (0, 480, 0, 400)
+    low = p.copy()
+    low[36:48] += (0, 30)  # the landmarks' eyes a quarter of an eye distance down, on the skin under the eyes
+    under_eye = tuple(np.round(landmark_eyes(low, eyes + (0, 30))[0].mean(axis=0)).astype(int))
+    own, under = own_eyes(image, low, eyes + (0, 30), mesh, box)
+    assert own[int(eyes[0][1]), int(eyes[0][0])] and not own[under_eye[1], under_eye[0]], "the mesh's eye, not the skin"
+    assert under[under_eye[1], under_eye[0]] and not under[int(eyes[0][1]), 20], "under the eyes, not beside them"
+    own, _ = own_eyes(image, p, eyes, mesh, box)
+    assert own[int(eyes[0][1]), int(eyes[0][0])], "where both outline the eye, it is kept clear"
+    own, _ = own_eyes(skin, low, eyes + (0, 30), mesh, box)
+    assert own[under_eye[1], under_eye[0]], "with no eye to tell them apart, the landmarks' eye is kept clear as well"

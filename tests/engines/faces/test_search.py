@@ -120,6 +120,11 @@ def test_the_worn_mask_region_covers_the_hand_drawn_mask_and_never_the_eyes(name
     covered = (region & drawn.astype(bool)).sum() / drawn.sum()
     assert covered > 0.96, f"{name}: {100 * covered:.1f} % of the worn mask covered"
     assert not any(region[y, x] for x, y in DRAWN[name]["eyes"]), f"{name}: an eye is covered"
+    if segmenter and "edge" in DRAWN[name]:
+        band = np.zeros(rgb.shape[:2], np.uint8)
+        cv2.fillPoly(band, [np.array(DRAWN[name]["edge"], np.int32)], 1)
+        covered = (region & band.astype(bool)).sum() / band.sum()
+        assert covered > 0.99, f"{name}: {100 * covered:.1f} % of the mask's top edge under the eye covered"
 
 
 @pytest.mark.parametrize("style", list(MaskStyle))
