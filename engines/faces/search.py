@@ -5,8 +5,9 @@ keeps a face only when MTCNN's last stage agrees that the landmarks sit on a fac
 Steps: HOG and MTCNN on the photo (both, so that every face of a group is found); then, only while no face is
 found for sure (ONet sure, and both eyes look like eyes: a fit whose eye dlib put on the worn mask is not), both
 again on the photo padded with its mean colour (faces cut off by the frame), MTCNN on the padded photo turned by
--20 and +20 degrees (tilted heads), BlazeFace on the padded photo while no face at all is kept (a selfie-like face
-filling the frame) and last dlib's CNN detector. Of several boxes on one face, the fit that ranks best (Face.rank:
+-20 and +20 degrees (tilted heads), BlazeFace on the padded photo while every face kept is doubtful (none at all, or
+one with an eye that does not look like an eye: a selfie-like face filling the frame, a fit with an eye on the worn
+mask) and last dlib's CNN detector. Of several boxes on one face, the fit that ranks best (Face.rank:
 ONet's face probability and how eye-like its weaker eye is) is kept.
 
 A fit is kept when ONet is at least ACCEPT sure of it; a fit in a BlazeFace box (the last resort) instead when
@@ -50,7 +51,7 @@ class Step:
     message: str
     find: Callable[[], list[Candidate]]
     may_stop: bool  # the search may end after this step
-    only_if_none: bool = False  # the step is taken only while no face is kept
+    only_if_doubtful: bool = False  # the step is taken only while no face is kept whose eyes both look like eyes
 
 
 def plan(rgb: np.ndarray, quick: bool = False) -> list[Step]:
@@ -71,7 +72,7 @@ def plan(rgb: np.ndarray, quick: bool = False) -> list[Step]:
     steps.append(Step("MTCNN, padded", lambda: mtcnn_candidates(view(PADDED_SIDE, PAD)), True))
     steps += [Step(f"MTCNN, turned {angle:+.0f} degrees", lambda a=angle: mtcnn_candidates(view(PADDED_SIDE, PAD, a)), True)
               for angle in TURNS]
-    steps.append(Step("BlazeFace, padded", lambda: blazeface_candidates(view(PADDED_SIDE, PAD)), True, only_if_none=True))
+    steps.append(Step("BlazeFace, padded", lambda: blazeface_candidates(view(PADDED_SIDE, PAD)), True, only_if_doubtful=True))
     steps.append(Step("CNN", lambda: cnn_candidates(view(CNN_SIDE, PAD)), True))
     return steps
 
@@ -107,7 +108,7 @@ def search_faces(rgb: np.ndarray, cancel: CancelToken | None = None, quick: bool
     faces: list[Face] = []
     for index, step in enumerate(steps):
         cancel.raise_if_cancelled()
-        if step.only_if_none and any(kept(face) for face in faces):
+        if step.only_if_doubtful and any(kept(face) and face.eyes_alike for face in faces):
             continue
         yield Progress(index, len(steps), f"Looking for faces ({step.message})")
         for candidate in step.find():
