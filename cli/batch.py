@@ -30,8 +30,6 @@ def fill_folder(args: argparse.Namespace, options: dict[str, str]) -> int:
             print(f"Interrupted. {report.summary(job.out)}", file=sys.stderr)
             print(f"  finished: {', '.join(report.done) or 'none'}", file=sys.stderr)
             raise
-    for name, reason in report.failed:
-        tqdm.write(f"skipped {named(name, reason)}", file=sys.stderr)
     print(report.summary(job.out))
     for name, reason in report.failed:
         print(f"  failed: {named(name, reason)}")

@@ -99,6 +99,7 @@ def test_batch_skips_a_corrupt_file_fills_the_rest_and_exits_non_zero(tmp_path):
     assert done.returncode == 1
     assert "Filled 3 of 4 images" in done.stdout
     assert "failed: broken.jpg: the file is damaged or truncated" in done.stdout
+    assert "broken.jpg" not in done.stderr, "each failed file is reported once, in the summary"
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "c.png"]
     for name, photo in photos.items():
         result = np.asarray(Image.open(out / f"{name}.png"))
