@@ -211,3 +211,28 @@ def test_an_eye_the_landmarks_put_on_the_lower_lid_is_kept_clear_where_the_mesh_
     assert own[int(eyes[0][1]), int(eyes[0][0])], "where both outline the eye, it is kept clear"
     own, _ = own_eyes(skin, low, eyes + (0, 30), mesh, box)
     assert own[under_eye[1], under_eye[0]], "with no eye to tell them apart, the landmarks' eye is kept clear as well"
+
+
+def test_the_mask_edge_takes_a_black_mask_beside_dark_lashes_and_not_the_skin():
+    """worn_mask.mask_edge: a pixel beside the region is the mask's when it is much nearer the mask's colours than the
+    skin's median. The skin about the eyes holds lashes and shadows as dark as a black mask's edge (on a real photo
+    its k-means colours put a dark colour nearer that edge than the mask's own)."""
+    from engines.faces.worn_mask import face_frame as frame_of
+    from engines.faces.worn_mask import mask_edge, upright_crop
+
+    p = synthetic_landmarks() * 4  # eyes at y 160, eye distance 120 px
+    rgb = np.random.default_rng(1).normal((205, 165, 145), 3, (480, 400, 3)).clip(0, 255).astype(np.uint8)
+    for row in range(112, 200, 9):
+        rgb[row:row + 3, 60:340] = (48, 42, 44)  # lashes, brows, shadows: a third of the skin about the eyes is dark
+    rgb[250:, :] = (22, 22, 26)  # the black mask's body from y 250 down
+    rgb[240:250, :] = (44, 40, 44)  # and its edge, lit a little
+    box = (0, 480, 0, 400)
+    crop = upright_crop(rgb, frame_of(p), box)
+    mask = crop.from_box(np.arange(480)[:, None].repeat(400, axis=1) >= 250)  # what GrabCut found: the body
+    found = np.zeros((480, 400), bool)
+    found[250:, :] = True
+    candidates = np.zeros_like(found)
+    candidates[226:250, 100:300] = True  # the 10 rows of the mask's edge above the region, and 14 of skin above them
+    taken = mask_edge(rgb, box, crop, mask, candidates, found)
+    assert taken[240:250, 100:300].all(), "the mask's edge"
+    assert not taken[226:240].any(), "not the skin above it"
