@@ -9,9 +9,19 @@ import numpy as np
 import pytest
 
 from engines.faces.algorithm1 import HOLE_MARGIN, MaskStyle, eye_distance, grow, load_template, place_template, placement, put_mask, vary
-from engines.faces.regions import FaceRegion, region_mask, region_polygon
 from engines.faces.landmarks import face_frame
-from engines.faces.worn_mask import MEAN_EYES, _uv, eye_openings, eye_zone, worn_mask_region
+from engines.faces.regions import FaceRegion, region_mask, region_polygon
+from engines.faces.worn_mask import (
+    MEAN_EYES,
+    _uv,
+    eye_openings,
+    eye_zone,
+    landmark_eyes,
+    mask_edge,
+    own_eyes,
+    upright_crop,
+    worn_mask_region,
+)
 
 SAMPLES = Path(__file__).resolve().parents[3] / "resources" / "samples"
 
@@ -189,8 +199,6 @@ def test_an_eye_the_landmarks_put_on_the_lower_lid_is_kept_clear_where_the_mesh_
     """The eyes' own zone (worn_mask.own_eyes): the mesh's outline of each eye, grown, and the landmarks' outline
     too, unless the mesh's holds clearly more contrast (an iris and sclera where the landmarks' holds plain skin):
     then the skin under the eye, where a mask's top edge may lie, is not kept clear on the landmarks' word."""
-    from engines.faces.worn_mask import landmark_eyes, own_eyes
-
     p = synthetic_landmarks() * 4  # eye distance 120 px
     eyes = np.array([p[36:42].mean(axis=0), p[42:48].mean(axis=0)])
     skin = np.random.default_rng(0).normal((200, 160, 140), 4, (480, 400, 3)).clip(0, 255).astype(np.uint8)  # not flat
@@ -217,9 +225,6 @@ def test_the_mask_edge_takes_a_black_mask_beside_dark_lashes_and_not_the_skin():
     """worn_mask.mask_edge: a pixel beside the region is the mask's when it is much nearer the mask's colours than the
     skin's median. The skin about the eyes holds lashes and shadows as dark as a black mask's edge (on a real photo
     its k-means colours put a dark colour nearer that edge than the mask's own)."""
-    from engines.faces.worn_mask import face_frame as frame_of
-    from engines.faces.worn_mask import mask_edge, upright_crop
-
     p = synthetic_landmarks() * 4  # eyes at y 160, eye distance 120 px
     rgb = np.random.default_rng(1).normal((205, 165, 145), 3, (480, 400, 3)).clip(0, 255).astype(np.uint8)
     for row in range(112, 200, 9):
@@ -227,7 +232,7 @@ def test_the_mask_edge_takes_a_black_mask_beside_dark_lashes_and_not_the_skin():
     rgb[250:, :] = (22, 22, 26)  # the black mask's body from y 250 down
     rgb[240:250, :] = (44, 40, 44)  # and its edge, lit a little
     box = (0, 480, 0, 400)
-    crop = upright_crop(rgb, frame_of(p), box)
+    crop = upright_crop(rgb, face_frame(p), box)
     mask = crop.from_box(np.arange(480)[:, None].repeat(400, axis=1) >= 250)  # what GrabCut found: the body
     found = np.zeros((480, 400), bool)
     found[250:, :] = True
