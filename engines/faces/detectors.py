@@ -49,20 +49,24 @@ class Detector(StrEnum):
 
 @dataclass(frozen=True)
 class View:
-    """An image the detectors look at and the affine map from its pixels back to the photo's."""
+    """An image the detectors look at and the affine map from its pixels back to the photo's (to the photo mirrored
+    left to right, when ``mirrored``)."""
 
     image: np.ndarray  # RGB uint8, C-contiguous
     to_photo: np.ndarray  # 2 x 3
     angle: float  # degrees the photo was turned by (counter-clockwise, cv2's sense)
+    mirrored: bool = False
 
     def to_photo_points(self, points: np.ndarray) -> np.ndarray:
         points = np.asarray(points, np.float64).reshape(-1, 2)
         return points @ self.to_photo[:, :2].T + self.to_photo[:, 2]
 
 
-def make_view(rgb: np.ndarray, side: int, pad: float = 0.0, angle: float = 0.0) -> View:
-    """The photo padded by ``pad`` x its longer side on every edge (mean colour), turned by ``angle`` degrees
-    about its centre, scaled so that the longer side is at most ``side``."""
+def make_view(rgb: np.ndarray, side: int, pad: float = 0.0, angle: float = 0.0, mirrored: bool = False) -> View:
+    """The photo (``mirrored`` left to right) padded by ``pad`` x its longer side on every edge (mean colour), turned
+    by ``angle`` degrees about its centre, scaled so that the longer side is at most ``side``."""
+    if mirrored:
+        rgb = np.ascontiguousarray(rgb[:, ::-1])
     h, w = rgb.shape[:2]
     scale = min(1.0, side / ((1 + 2 * pad) * max(h, w)))
     small = rgb if scale == 1.0 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
@@ -79,7 +83,7 @@ def make_view(rgb: np.ndarray, side: int, pad: float = 0.0, angle: float = 0.0) 
         fill = tuple(float(v) for v in rgb.reshape(-1, 3).mean(axis=0))
         image = cv2.warpAffine(small, turn @ np.array([[1, 0, border], [0, 1, border], [0, 0, 1]]), (out_w, out_h),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
-    return View(image, cv2.invertAffineTransform(matrix), angle)
+    return View(image, cv2.invertAffineTransform(matrix), angle, mirrored)
 
 
 @dataclass(frozen=True)

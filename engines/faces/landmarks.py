@@ -18,6 +18,10 @@ from engines.faces.align import canonical
 from engines.faces.detectors import Candidate, dlib_models, onet
 
 JAW, BROWS, NOSE, EYES, MOUTH = slice(0, 17), slice(17, 27), slice(27, 36), slice(36, 48), slice(48, 68)
+# the 68 points of a face seen in a mirror: each point's index on the face mirrored (jaw, brows, nostrils, eyes and
+# mouth swap sides; the nose bridge, the nose tip and the mouth's middle stay)
+MIRRORED = np.r_[16:-1:-1, 26:16:-1, 27:31, 35:30:-1, 45:41:-1, 47:45:-1, 39:35:-1, 41:39:-1, 54:47:-1, 59:54:-1, 64:59:-1,
+                 67:64:-1]
 LOWER_FACE = np.r_[JAW, NOSE, MOUTH]
 FIT_SIDE = 320  # the predictor looks at the face at most this large (box side, px)
 EYES_ALIKE = 0.5  # Face.eyes_alike
@@ -55,7 +59,11 @@ class Face:
 
 
 def fit_landmarks(rgb: np.ndarray, candidate: Candidate) -> Face:
-    """The 68 landmarks in the box, fitted in an upright crop of the photo (turned back when the view was)."""
+    """The 68 landmarks in the box, fitted in an upright crop of the photo (turned back when the view was; fitted in
+    the mirrored photo and mirrored back when the view was mirrored)."""
+    if candidate.view.mirrored:
+        unmirrored = replace(candidate, view=replace(candidate.view, mirrored=False))
+        return mirrored(fit_landmarks(np.ascontiguousarray(rgb[:, ::-1]), unmirrored), rgb.shape[1])
     dlib, _, predictor, _ = dlib_models()
     centre, size = candidate.photo_centre_and_size()
     scale = min(1.0, FIT_SIDE / max(size, 1.0))
@@ -76,6 +84,15 @@ def fit_landmarks(rgb: np.ndarray, candidate: Candidate) -> Face:
     box = (int(left), int(top), int(right), int(bottom))
     return _checked(Face(box, points.astype(np.float32), str(candidate.detector), score, eye_contrast=eye_contrast(rgb, points),
                          found_with=candidate.score))
+
+
+def mirrored(face: Face, width: int) -> Face:
+    """A face fitted in a photo mirrored left to right (``width`` px wide), in the photo itself."""
+    left, top, right, bottom = face.box
+    points = np.array(face.landmarks[MIRRORED], np.float32)
+    points[:, 0] = width - 1 - points[:, 0]
+    return replace(face, box=(width - 1 - right, top, width - 1 - left, bottom), landmarks=points,
+                   eye_contrast=face.eye_contrast[::-1])
 
 
 def eye_centres(landmarks: np.ndarray) -> np.ndarray:

@@ -7,13 +7,16 @@ found for sure (ONet sure, and both eyes look like eyes: a fit whose eye dlib pu
 again on the photo padded with its mean colour (faces cut off by the frame), MTCNN on the padded photo turned by
 -20 and +20 degrees (tilted heads), BlazeFace on the padded photo while every face kept is doubtful (none at all, or
 one with an eye that does not look like an eye: a selfie-like face filling the frame, a fit with an eye on the worn
-mask) and last dlib's CNN detector. Of several boxes on one face, the fit that ranks best (Face.rank:
-ONet's face probability and how eye-like its weaker eye is) is kept.
+mask), then BlazeFace once more on that photo mirrored (the detectors and dlib's fit are not symmetric: of the 60
+real photos, a face larger than the frame under a cap is found only in the mirror) and last dlib's CNN detector.
+Of several boxes on one face, the fit that ranks best (Face.rank: ONet's face probability and how eye-like its
+weaker eye is) is kept.
 
-A fit is kept when ONet is at least ACCEPT sure of it; a fit in a BlazeFace box (the last resort) instead when
-BlazeFace is BLAZEFACE_SURE of its box and both eyes look like eyes: ONet, which judges the whole face, is unsure
-of a face whose lower half is a printed mask (on the 60 real photos: 0.39 for the right fit of a face with a cat's
-muzzle printed on its mask), and sure enough (0.51) of a wrong fit in a box BlazeFace was unsure of (0.69).
+A fit is kept when ONet is at least ACCEPT sure of it; a fit in a BlazeFace box (the last resort) instead when both
+eyes look like eyes and BlazeFace is BLAZEFACE_SURE of its box or ONet SURE of the fit: ONet, which judges the whole
+face, is unsure of a face whose lower half is a printed mask (on the 60 real photos: 0.39 for the right fit of a face
+with a cat's muzzle printed on its mask), and sure enough (0.51) of a wrong fit in a box BlazeFace was unsure of
+(0.69); in grey, BlazeFace is less sure of its boxes (0.70 for a face ONet was 0.99 sure of).
 """
 from __future__ import annotations
 
@@ -56,12 +59,12 @@ class Step:
 
 def plan(rgb: np.ndarray, quick: bool = False) -> list[Step]:
     """The search steps for ``rgb``; ``quick``: HOG on the photo only (clean, unmasked faces)."""
-    views: dict[tuple[int, float, float], View] = {}
+    views: dict[tuple[int, float, float, bool], View] = {}
 
-    def view(side: int, pad: float = 0.0, angle: float = 0.0) -> View:
-        key = (side, pad, angle)
+    def view(side: int, pad: float = 0.0, angle: float = 0.0, mirrored: bool = False) -> View:
+        key = (side, pad, angle, mirrored)
         if key not in views:
-            views[key] = make_view(rgb, side, pad, angle)
+            views[key] = make_view(rgb, side, pad, angle, mirrored)
         return views[key]
 
     steps = [Step("HOG", lambda: hog_candidates(view(PHOTO_SIDE), 1), quick)]
@@ -73,6 +76,8 @@ def plan(rgb: np.ndarray, quick: bool = False) -> list[Step]:
     steps += [Step(f"MTCNN, turned {angle:+.0f} degrees", lambda a=angle: mtcnn_candidates(view(PADDED_SIDE, PAD, a)), True)
               for angle in TURNS]
     steps.append(Step("BlazeFace, padded", lambda: blazeface_candidates(view(PADDED_SIDE, PAD)), True, only_if_doubtful=True))
+    steps.append(Step("BlazeFace, mirrored", lambda: blazeface_candidates(view(PADDED_SIDE, PAD, mirrored=True)), True,
+                      only_if_doubtful=True))
     steps.append(Step("CNN", lambda: cnn_candidates(view(CNN_SIDE, PAD)), True))
     return steps
 
@@ -86,7 +91,7 @@ def same_face(a: Face, b: Face) -> bool:
 def kept(face: Face) -> bool:
     """Whether a fit is kept (the module's docstring says when)."""
     if face.detector == Detector.BLAZEFACE:
-        return face.found_with >= BLAZEFACE_SURE and face.eyes_alike
+        return (face.found_with >= BLAZEFACE_SURE or face.score >= SURE) and face.eyes_alike
     return face.score >= ACCEPT
 
 
