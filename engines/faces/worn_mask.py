@@ -195,8 +195,7 @@ def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, hull: np.ndarray, re
     out; the prior covers it only where the landmarks put it, and not near the eyes."""
     rows = np.arange(hull.shape[0])[:, None]
     above = (rows < first_rows(hull)) & (rows >= first_rows(region) - round(TOP_REACH * PX)) & hull.any(axis=0) & ~never
-    u, v = crop.u, crop.v
-    skin = (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eye_zone(u, v, MEAN_EYES)
+    skin = skin_about_eyes(crop)
     if not above.any() or not mask.any() or not skin.any():
         return np.zeros_like(hull)
     lab = cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -204,6 +203,12 @@ def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, hull: np.ndarray, re
     like[above] = _nearest(lab[above], _centres(lab[mask])) < CLEARLY ** 2 * _nearest(lab[above], _centres(lab[skin]))
     _, parts = cv2.connectedComponents((hull | like).astype(np.uint8), connectivity=4)
     return like & np.isin(parts, np.unique(parts[hull]))
+
+
+def skin_about_eyes(crop: UprightCrop) -> np.ndarray:
+    """The crop's skin about and above the eyes (SKIN), less the eyes themselves: the skin colours are taken here."""
+    u, v = crop.u, crop.v
+    return (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eye_zone(u, v, MEAN_EYES)
 
 
 def likelier_eyes(rgb: np.ndarray, landmarks: np.ndarray, seen: np.ndarray) -> np.ndarray:
@@ -241,6 +246,13 @@ def landmark_eyes(landmarks: np.ndarray, eyes: np.ndarray) -> tuple[np.ndarray, 
     """Each eye's six landmarks moved to centre at ``eyes`` (2 x 2), right eye first."""
     shifted = eyes_moved(landmarks, eyes)
     return shifted[36:42], shifted[42:48]
+
+
+def _traced(shape: tuple[int, int], outline: np.ndarray) -> np.ndarray:
+    """H x W bool: inside this outline (photo points, in order round it), as drawn."""
+    inside = np.zeros(shape, np.uint8)
+    cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 1)
+    return inside > 0
 
 
 def _filled(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
@@ -316,8 +328,9 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     if refine:
         outlines, sure = eye_outlines(rgb, eye_centres(landmarks))
         if sure >= MESH_SURE:
-            own, under = own_eyes(rgb, landmarks, eyes, outlines, box)
-            edge = (reach & found) | mask_edge(rgb, box, crop, mask, reach & ~found & ~own, found)
+            lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)
+            own, under = own_eyes(lab[..., 0], landmarks, eyes, outlines, box)
+            edge = (reach & found) | mask_edge(lab, crop, mask, reach & ~found & ~own, found)
             found |= edge | (grow(edge, margin) & never & ~own & under)  # the margin, where the eyes' zones kept it off
         if net is not None:
             found &= ~grow(eyes_seen, round(SEEN_EYE_MARGIN * distance))
@@ -326,28 +339,27 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     return out
 
 
-def own_eyes(rgb: np.ndarray, landmarks: np.ndarray, eyes: np.ndarray, outlines: np.ndarray, box: tuple[int, int, int, int]
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Two bool masks of the photo ``box``: the eyes' own zone, and what lies under or over the eyes and between them
-    (from the outer edge of one eye's zone to the other's, across the face; not beside the outer corners). The zone is as close as the region may come to an eye once the
-    mesh is sure it sees a face: the mesh's outline grown by MESH_EYE_MARGIN, and the landmarks' outline (moved to centre
-    at ``eyes``) grown by LANDMARK_EYE_MARGIN, unless the mesh's outline holds CLEARER_EYE times its lightness range
+def own_eyes(lightness: np.ndarray, landmarks: np.ndarray, eyes: np.ndarray, outlines: np.ndarray,
+             box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Two bool masks of the photo ``box`` (whose CIELAB ``lightness`` is given): the eyes' own zone, and what lies
+    under or over the eyes and between them (from the outer edge of one eye's zone to the other's, across the face;
+    not beside the outer corners). The zone is as close as the region may come to an eye once the mesh is sure it
+    sees a face: the mesh's outline grown by MESH_EYE_MARGIN, and the landmarks' outline (moved to centre at
+    ``eyes``) grown by LANDMARK_EYE_MARGIN, unless the mesh's outline holds CLEARER_EYE times its lightness range
     (the landmarks' eye then lies on a lid or the mask: dlib's eyes 0.15 eye distances or more from the mesh's on 10
     of the 56 real faces). The mesh is not trusted alone: behind glasses it has put an eye's outline on the upper lid.
     Each eye's zone is the convex hull of the two (no finger of skin left between them); what lies above the eyes
     (above_eyes) belongs to the zone too."""
     y0, y1, x0, x1 = box
     shape, distance = (y1 - y0, x1 - x0), eye_distance(landmarks)
-    lightness = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)[..., 0]
     u = _uv(face_frame(landmarks), box)[0]
     moved = landmark_eyes(landmarks - (x0, y0), eyes - (x0, y0))
     own = np.zeros(shape, bool)
     for mesh_eye, landmark_eye in zip(outlines - (x0, y0), moved):
-        mesh_opening = np.zeros(shape, np.uint8)
-        cv2.fillPoly(mesh_opening, [np.round(mesh_eye).astype(np.int32)], 1)
-        eye = grow(mesh_opening > 0, round(MESH_EYE_MARGIN * distance))
+        mesh_opening = _traced(shape, mesh_eye)
+        eye = grow(mesh_opening, round(MESH_EYE_MARGIN * distance))
         landmark_opening = _filled(shape, landmark_eye)
-        if lightness_range(lightness, mesh_opening > 0) <= CLEARER_EYE * lightness_range(lightness, landmark_opening):
+        if lightness_range(lightness, mesh_opening) <= CLEARER_EYE * lightness_range(lightness, landmark_opening):
             eye |= grow(landmark_opening, round(LANDMARK_EYE_MARGIN * distance))
         if eye.any():
             own |= _filled(shape, cv2.findNonZero(eye.astype(np.uint8)).reshape(-1, 2))
@@ -361,22 +373,20 @@ def lightness_range(lightness: np.ndarray, inside: np.ndarray) -> float:
     return float(np.percentile(values, 95) - np.percentile(values, 5)) if values.size > 3 else 0.0
 
 
-def mask_edge(rgb: np.ndarray, box: tuple[int, int, int, int], crop: UprightCrop, mask: np.ndarray, candidates: np.ndarray,
-              found: np.ndarray) -> np.ndarray:
-    """Bool mask of the photo ``box``: the ``candidates`` (the segmenter's mask beside the region, outside the eyes'
-    own zone) whose colours, at the photo's own resolution, are the mask's: at most MASK_NEAR as far from the colours
+def mask_edge(lab: np.ndarray, crop: UprightCrop, mask: np.ndarray, candidates: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Bool mask of a box of the photo (``lab``: its CIELAB colours, float): the ``candidates`` (the segmenter's mask
+    beside the region, outside the eyes' own zone) whose colours, at the photo's own resolution, are the mask's: at most MASK_NEAR as far from the colours
     of ``mask`` (what GrabCut found, in the crop) as from the skin about the eyes (its median: the zone holds lashes
     and shadows as dark as a black mask), and that join ``found``. Where dlib put the eyes on the lower lids, a strip
     of mask under them lies inside the landmarks' eye margin; this reaches it, up to the eyes' own zone."""
-    u, v = crop.u, crop.v
-    skin = (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eye_zone(u, v, MEAN_EYES)
+    skin = skin_about_eyes(crop)
     if not candidates.any() or not mask.any() or not skin.any():
         return np.zeros_like(candidates)
-    lab = cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    y0, y1, x0, x1 = box
-    here = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)[candidates]
+    crop_lab = cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    here = lab[candidates]
     like = np.zeros_like(candidates)
-    like[candidates] = _nearest(here, _centres(lab[mask])) < MASK_NEAR ** 2 * _nearest(here, np.median(lab[skin], axis=0)[None])
+    like[candidates] = (_nearest(here, _centres(crop_lab[mask]))
+                        < MASK_NEAR ** 2 * _nearest(here, np.median(crop_lab[skin], axis=0)[None]))
     _, parts = cv2.connectedComponents((found | like).astype(np.uint8), connectivity=4)
     return like & np.isin(parts, np.unique(parts[found]))
 
@@ -390,8 +400,7 @@ def eyes_reached(region: np.ndarray, outlines: np.ndarray, sure: float, distance
     if sure < MESH_SURE:
         return out
     for outline in outlines:
-        eye = np.zeros(region.shape, np.uint8)
-        cv2.fillPoly(eye, [np.round(outline - origin).astype(np.int32)], 1)
-        if (region & (eye > 0)).any():
-            out |= grow(eye > 0, round(MESH_EYE_MARGIN * distance))
+        eye = _traced(region.shape, outline - origin)
+        if (region & eye).any():
+            out |= grow(eye, round(MESH_EYE_MARGIN * distance))
     return out

@@ -195,6 +195,10 @@ def test_the_eyes_kept_clear_are_their_openings_not_the_skin_beside_them():
     assert not (never & ~(eye_zone(u, v, MEAN_EYES) | (v < 0))).any()
 
 
+def _lightness(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0]
+
+
 def test_an_eye_the_landmarks_put_on_the_lower_lid_is_kept_clear_where_the_mesh_sees_it():
     """The eyes' own zone (worn_mask.own_eyes): the mesh's outline of each eye, grown, and the landmarks' outline
     too, unless the mesh's holds clearly more contrast (an iris and sclera where the landmarks' holds plain skin):
@@ -212,12 +216,12 @@ def test_an_eye_the_landmarks_put_on_the_lower_lid_is_kept_clear_where_the_mesh_
     low = p.copy()
     low[36:48] += (0, 30)  # the landmarks' eyes a quarter of an eye distance down, on the skin under the eyes
     under_eye = tuple(np.round(landmark_eyes(low, eyes + (0, 30))[0].mean(axis=0)).astype(int))
-    own, under = own_eyes(image, low, eyes + (0, 30), mesh, box)
+    own, under = own_eyes(_lightness(image), low, eyes + (0, 30), mesh, box)
     assert own[int(eyes[0][1]), int(eyes[0][0])] and not own[under_eye[1], under_eye[0]], "the mesh's eye, not the skin"
     assert under[under_eye[1], under_eye[0]] and not under[int(eyes[0][1]), 20], "under the eyes, not beside them"
-    own, _ = own_eyes(image, p, eyes, mesh, box)
+    own, _ = own_eyes(_lightness(image), p, eyes, mesh, box)
     assert own[int(eyes[0][1]), int(eyes[0][0])], "where both outline the eye, it is kept clear"
-    own, _ = own_eyes(skin, low, eyes + (0, 30), mesh, box)
+    own, _ = own_eyes(_lightness(skin), low, eyes + (0, 30), mesh, box)
     assert own[under_eye[1], under_eye[0]], "with no eye to tell them apart, the landmarks' eye is kept clear as well"
 
 
@@ -238,6 +242,6 @@ def test_the_mask_edge_takes_a_black_mask_beside_dark_lashes_and_not_the_skin():
     found[250:, :] = True
     candidates = np.zeros_like(found)
     candidates[226:250, 100:300] = True  # the 10 rows of the mask's edge above the region, and 14 of skin above them
-    taken = mask_edge(rgb, box, crop, mask, candidates, found)
+    taken = mask_edge(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32), crop, mask, candidates, found)
     assert taken[240:250, 100:300].all(), "the mask's edge"
     assert not taken[226:240].any(), "not the skin above it"
