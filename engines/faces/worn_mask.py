@@ -32,7 +32,9 @@ eyes. Six parts:
    keep a strip of mask under a lower lid uncovered; the mesh finds the eye from a crop of the face. So the region
    reaches the mask's edge up to the eyes' own zone (own_eyes: the mesh's outline grown, and the landmarks' unless
    it holds plain skin where the mesh's holds an eye): the segmenter's mask there that has the mask's colours at
-   the photo's resolution (mask_edge), and the margin about it; then an eye the region reaches into, as the mesh
+   the photo's resolution (mask_edge), and the margin about it; a mask worn up to the lower lids lies inside that
+   zone, and the segmenter's mask there with the mask's colours is added up to the eye's opening as the mesh outlines
+   it, for each eye whose iris lies in that outline (up_to_openings); then an eye the region reaches into, as the mesh
    outlines it, is taken out with MESH_EYE_MARGIN about it.
 """
 from __future__ import annotations
@@ -77,6 +79,9 @@ MESH_EYE_MARGIN = 0.1  # eye distances: the mesh's eye outlines grown by this mu
 LANDMARK_EYE_MARGIN = 0.03  # eye distances: the landmarks' eye outlines grown by this much: the eyes' own zone
 CLEARER_EYE = 1.25  # the mesh's outline of an eye holding this many times the lightness range of the landmarks' (an
 # iris and sclera against one even colour): the landmarks' eye lies on a lid or the mask and is not kept clear
+OPENING_MARGIN = 0.02  # eye distances: the mesh's eye outline grown by this much is the closest the worn mask's own
+# pixels come to an eye (up_to_openings)
+IRIS_BLUR = 0.03  # eye distances: the blur before the darkest spot near an eye is taken for its iris (iris_inside)
 MASK_NEAR = 0.7  # a pixel at the mask's edge is the mask's colour when at most this share as far (CIELAB) from its
 # colours as from the skin's
 
@@ -329,42 +334,92 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
         outlines, sure = eye_outlines(rgb, eye_centres(landmarks))
         if sure >= MESH_SURE:
             lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)
-            own, under = own_eyes(lab[..., 0], landmarks, eyes, outlines, box)
+            zones = own_eyes(lab[..., 0], landmarks, eyes, outlines, box)
+            own, under = zones.own, zones.under
             edge = (reach & found) | mask_edge(lab, crop, mask, reach & ~found & ~own, found)
             found |= edge | (grow(edge, margin) & never & ~own & under)  # the margin, where the eyes' zones kept it off
         if net is not None:
             found &= ~grow(eyes_seen, round(SEEN_EYE_MARGIN * distance))
+            if sure >= MESH_SURE:
+                found |= up_to_openings(lab, crop, mask, worn, found, zones, grow(eyes_seen, 1), distance)
         found &= ~eyes_reached(found, outlines, sure, distance, (x0, y0))
     out[y0:y1, x0:x1] = found
     return out
 
 
+@dataclass(frozen=True)
+class EyeZones:
+    """Bool masks of a box of the photo about the eyes, once the face mesh is sure it sees a face (own_eyes)."""
+
+    own: np.ndarray  # the eyes' own zone: as close as the region's margin may come to an eye, and all above the eyes
+    under: np.ndarray  # under, over and between the eyes: from the outer edge of one eye's zone to the other's
+    hulls: tuple[np.ndarray, ...]  # each eye's own zone (without what lies above the eyes)
+    openings: tuple[np.ndarray, ...]  # each eye's opening as the mesh outlines it
+    closest: tuple[np.ndarray, ...]  # each eye's opening grown by OPENING_MARGIN
+
+
 def own_eyes(lightness: np.ndarray, landmarks: np.ndarray, eyes: np.ndarray, outlines: np.ndarray,
-             box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Two bool masks of the photo ``box`` (whose CIELAB ``lightness`` is given): the eyes' own zone, and what lies
-    under or over the eyes and between them (from the outer edge of one eye's zone to the other's, across the face;
-    not beside the outer corners). The zone is as close as the region may come to an eye once the mesh is sure it
-    sees a face: the mesh's outline grown by MESH_EYE_MARGIN, and the landmarks' outline (moved to centre at
-    ``eyes``) grown by LANDMARK_EYE_MARGIN, unless the mesh's outline holds CLEARER_EYE times its lightness range
-    (the landmarks' eye then lies on a lid or the mask: dlib's eyes 0.15 eye distances or more from the mesh's on 10
-    of the 56 real faces). The mesh is not trusted alone: behind glasses it has put an eye's outline on the upper lid.
-    Each eye's zone is the convex hull of the two (no finger of skin left between them); what lies above the eyes
-    (above_eyes) belongs to the zone too."""
+             box: tuple[int, int, int, int]) -> EyeZones:
+    """The eyes' zones in the photo ``box`` (whose CIELAB ``lightness`` is given). The own zone is as close as the
+    region's margin may come to an eye once the mesh is sure it sees a face: the mesh's outline grown by
+    MESH_EYE_MARGIN, and the landmarks' outline (moved to centre at ``eyes``) grown by LANDMARK_EYE_MARGIN, unless the
+    mesh's outline holds CLEARER_EYE times its lightness range (the landmarks' eye then lies on a lid or the mask:
+    dlib's eyes 0.15 eye distances or more from the mesh's on 10 of the 56 real faces). The mesh is not trusted
+    alone: behind glasses it has put an eye's outline on the upper lid. Each eye's zone is the convex hull of the two
+    (no finger of skin left between them); what lies above the eyes (above_eyes) belongs to the own zone too. The
+    closest the worn mask itself may come (up_to_openings): the mesh's opening grown by OPENING_MARGIN (not the
+    landmarks': on a white mask worn up to the eyes dlib put an inner corner on the mask)."""
     y0, y1, x0, x1 = box
     shape, distance = (y1 - y0, x1 - x0), eye_distance(landmarks)
     u = _uv(face_frame(landmarks), box)[0]
     moved = landmark_eyes(landmarks - (x0, y0), eyes - (x0, y0))
-    own = np.zeros(shape, bool)
+    hulls, openings, closest = [], [], []
     for mesh_eye, landmark_eye in zip(outlines - (x0, y0), moved):
         mesh_opening = _traced(shape, mesh_eye)
         eye = grow(mesh_opening, round(MESH_EYE_MARGIN * distance))
+        near = grow(mesh_opening, max(1, round(OPENING_MARGIN * distance)))
         landmark_opening = _filled(shape, landmark_eye)
         if lightness_range(lightness, mesh_opening) <= CLEARER_EYE * lightness_range(lightness, landmark_opening):
             eye |= grow(landmark_opening, round(LANDMARK_EYE_MARGIN * distance))
-        if eye.any():
-            own |= _filled(shape, cv2.findNonZero(eye.astype(np.uint8)).reshape(-1, 2))
+        hull = _filled(shape, cv2.findNonZero(eye.astype(np.uint8)).reshape(-1, 2)) if eye.any() else eye
+        hulls.append(hull)
+        openings.append(mesh_opening)
+        closest.append(near)
+    own = np.logical_or.reduce(hulls)
     under = (u >= u[own].min(initial=0)) & (u <= u[own].max(initial=0))
-    return own | above_eyes(shape, moved, eyes - (x0, y0)), under
+    return EyeZones(own | above_eyes(shape, moved, eyes - (x0, y0)), under, tuple(hulls), tuple(openings), tuple(closest))
+
+
+def up_to_openings(lab: np.ndarray, crop: UprightCrop, mask: np.ndarray, worn: np.ndarray, found: np.ndarray,
+                   zones: EyeZones, seen_eyes: np.ndarray, distance: float) -> np.ndarray:
+    """Bool mask of a box of the photo (``lab``: its CIELAB colours): the segmenter's mask (``worn``) inside the eyes'
+    own zones, under and between the eyes, that has the mask's colours (mask_edge) and joins ``found``, up to each
+    eye's opening (``zones.closest``; never the segmenter's ``seen_eyes``), and one pixel more for a blurred edge. A
+    mask worn up to the lower lids (a white mask touching them) left a strip inside the own zone's margin. An eye is
+    approached only where its iris (the darkest spot near it: iris_inside) lies in the mesh's outline of it: behind
+    glasses the mesh and dlib have both put an eye on the upper lid, and the iris under it has a printed mask's colours."""
+    clear = (zones.own & ~np.logical_or.reduce(zones.hulls)) | seen_eyes  # above the eyes; the segmenter's eyes
+    for hull, opening, closest in zip(zones.hulls, zones.openings, zones.closest):
+        clear |= closest if iris_inside(lab[..., 0], opening, found, distance) else hull
+    allowed = np.logical_or.reduce(zones.hulls) & zones.under & ~clear
+    add = mask_edge(lab, crop, mask, worn & allowed & ~found, found)
+    return add | (grow(add, 1) & allowed)
+
+
+def iris_inside(lightness: np.ndarray, opening: np.ndarray, found: np.ndarray, distance: float) -> bool:
+    """Whether the darkest spot (CIELAB L blurred over IRIS_BLUR eye distances) within a quarter of an eye distance of
+    this ``opening``'s centre, outside ``found``, lies in the opening (or its rim)."""
+    points = cv2.findNonZero(opening.astype(np.uint8))
+    if points is None:
+        return False
+    cx, cy = points.reshape(-1, 2).mean(axis=0)
+    y, x = np.mgrid[:opening.shape[0], :opening.shape[1]]
+    near = (np.hypot(x - cx, y - cy) < 0.25 * distance) & ~found
+    if not near.any():
+        return False
+    blurred = cv2.GaussianBlur(lightness, (0, 0), max(0.5, IRIS_BLUR * distance))
+    darkest = np.unravel_index(np.argmin(np.where(near, blurred, np.inf)), opening.shape)
+    return bool(grow(opening, 1)[darkest])
 
 
 def lightness_range(lightness: np.ndarray, inside: np.ndarray) -> float:

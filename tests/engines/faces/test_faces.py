@@ -19,6 +19,7 @@ from engines.faces.worn_mask import (
     landmark_eyes,
     mask_edge,
     own_eyes,
+    up_to_openings,
     upright_crop,
     worn_mask_region,
 )
@@ -216,13 +217,57 @@ def test_an_eye_the_landmarks_put_on_the_lower_lid_is_kept_clear_where_the_mesh_
     low = p.copy()
     low[36:48] += (0, 30)  # the landmarks' eyes a quarter of an eye distance down, on the skin under the eyes
     under_eye = tuple(np.round(landmark_eyes(low, eyes + (0, 30))[0].mean(axis=0)).astype(int))
-    own, under = own_eyes(_lightness(image), low, eyes + (0, 30), mesh, box)
+    zones = own_eyes(_lightness(image), low, eyes + (0, 30), mesh, box)
+    own, under = zones.own, zones.under
     assert own[int(eyes[0][1]), int(eyes[0][0])] and not own[under_eye[1], under_eye[0]], "the mesh's eye, not the skin"
     assert under[under_eye[1], under_eye[0]] and not under[int(eyes[0][1]), 20], "under the eyes, not beside them"
-    own, _ = own_eyes(_lightness(image), p, eyes, mesh, box)
+    own = own_eyes(_lightness(image), p, eyes, mesh, box).own
     assert own[int(eyes[0][1]), int(eyes[0][0])], "where both outline the eye, it is kept clear"
-    own, _ = own_eyes(_lightness(skin), low, eyes + (0, 30), mesh, box)
+    own = own_eyes(_lightness(skin), low, eyes + (0, 30), mesh, box).own
     assert own[under_eye[1], under_eye[0]], "with no eye to tell them apart, the landmarks' eye is kept clear as well"
+
+
+def _eyes_on_skin() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Landmarks (eye distance 120 px, eyes at y 160), their eye centres, a photo of skin with two eyes (sclera and iris)
+    and the mesh's outline of each (36 x 14 px)."""
+    p = synthetic_landmarks() * 4
+    eyes = np.array([p[36:42].mean(axis=0), p[42:48].mean(axis=0)])
+    image = np.random.default_rng(0).normal((200, 160, 140), 4, (480, 400, 3)).clip(0, 255).astype(np.uint8)
+    mesh = np.array([[eye + 18 * np.array([math.cos(t), 0.4 * math.sin(t)]) for t in np.linspace(0, 2 * math.pi, 16, endpoint=False)]
+                     for eye in eyes])
+    for eye in eyes:
+        cv2.ellipse(image, tuple(int(c) for c in eye), (18, 7), 0, 0, 360, (245, 245, 245), -1)
+        cv2.circle(image, tuple(int(c) for c in eye), 6, (40, 30, 30), -1)
+    return p, eyes, image, mesh
+
+
+def test_a_white_mask_up_to_the_lower_lids_is_covered_up_to_the_eyes_and_not_where_the_iris_is_elsewhere():
+    """worn_mask.up_to_openings: a white mask worn up to 4 px under the eyes lies inside the own zone's margin (12 px);
+    the segmenter's mask there, with the mask's colours, is added up to the eye's opening grown by OPENING_MARGIN. Where
+    the eye lies 12 px under the mesh's outline of it (behind glasses the mesh and dlib have both put an eye on the
+    upper lid) and the segmenter takes its lower half for the mask, the iris (the darkest spot) is outside the outline:
+    that eye is not approached, its whole own zone stays clear."""
+    p, eyes, image, mesh = _eyes_on_skin()
+    image[171:] = (238, 238, 240)  # the mask: its top edge 4 px under the eyes' openings (they end at y 167)
+    lower = image.copy()
+    centre = (int(eyes[0][0]), int(eyes[0][1]) + 12)
+    cv2.ellipse(lower, centre, (18, 7), 0, 0, 360, (245, 245, 245), -1)
+    cv2.circle(lower, centre, 6, (40, 30, 30), -1)
+    box, distance = (0, 480, 0, 400), eye_distance(p)
+    rows = np.arange(480)[:, None].repeat(400, axis=1)
+    found, worn = rows >= 180, rows >= 171  # the region, held off by the own zone (to y 179); the segmenter's mask
+    seen = np.zeros_like(found)
+    for photo, approached in ((image, (True, True)), (lower, (False, True))):
+        lab = cv2.cvtColor(photo, cv2.COLOR_RGB2LAB).astype(np.float32)
+        crop = upright_crop(photo, face_frame(p), box)
+        zones = own_eyes(lab[..., 0], p, eyes, mesh, box)
+        assert all(zones.own[176, int(x)] for x, _ in eyes), "the mask's top lies in the own zone's margin"
+        added = up_to_openings(lab, crop, crop.from_box(rows >= 200), worn, found, zones, seen, distance)
+        for (x, _), near in zip(eyes, approached):
+            x = int(x)
+            assert added[171:180, x].all() == near and added[160:180, x - 20:x + 20].any() == near, (x, near)
+        assert not added[:170].any(), "never the eyes' openings or the skin above the mask"
+        assert not (added & ~grow(worn, 1)).any(), "the segmenter's mask, and a pixel about it for a blurred edge"
 
 
 def test_the_mask_edge_takes_a_black_mask_beside_dark_lashes_and_not_the_skin():
