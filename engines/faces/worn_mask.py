@@ -34,8 +34,8 @@ eyes. Six parts:
    it holds plain skin where the mesh's holds an eye): the segmenter's mask there that has the mask's colours at
    the photo's resolution (mask_edge), and the margin about it; a mask worn up to the lower lids lies inside that
    zone, and the segmenter's mask there with the mask's colours is added up to the eye's opening as the mesh outlines
-   it, for each eye whose iris lies in that outline (up_to_openings); then an eye the region reaches into, as the mesh
-   outlines it, is taken out with MESH_EYE_MARGIN about it.
+   it, for each eye with no iris under that outline (up_to_openings), after an eye the region reaches into, as the
+   mesh outlines it, is taken out with MESH_EYE_MARGIN about it (that margin held a mask's top edge).
 """
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ CLEARER_EYE = 1.25  # the mesh's outline of an eye holding this many times the l
 # iris and sclera against one even colour): the landmarks' eye lies on a lid or the mask and is not kept clear
 OPENING_MARGIN = 0.02  # eye distances: the mesh's eye outline grown by this much is the closest the worn mask's own
 # pixels come to an eye (up_to_openings)
-IRIS_BLUR = 0.03  # eye distances: the blur before the darkest spot near an eye is taken for its iris (iris_inside)
+IRIS_BLUR = 0.03  # eye distances: the blur before the darkest spot near an eye is taken for its iris (approachable)
 MASK_NEAR = 0.7  # a pixel at the mask's edge is the mask's colour when at most this share as far (CIELAB) from its
 # colours as from the skin's
 
@@ -340,9 +340,9 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
             found |= edge | (grow(edge, margin) & never & ~own & under)  # the margin, where the eyes' zones kept it off
         if net is not None:
             found &= ~grow(eyes_seen, round(SEEN_EYE_MARGIN * distance))
-            if sure >= MESH_SURE:
-                found |= up_to_openings(lab, crop, mask, worn, found, zones, grow(eyes_seen, 1), distance)
         found &= ~eyes_reached(found, outlines, sure, distance, (x0, y0))
+        if net is not None and sure >= MESH_SURE:  # after: the margin eyes_reached takes out held a mask's top edge
+            found |= up_to_openings(lab, crop, mask, worn, found, zones, grow(eyes_seen, 1), distance)
     out[y0:y1, x0:x1] = found
     return out
 
@@ -356,6 +356,7 @@ class EyeZones:
     hulls: tuple[np.ndarray, ...]  # each eye's own zone (without what lies above the eyes)
     openings: tuple[np.ndarray, ...]  # each eye's opening as the mesh outlines it
     closest: tuple[np.ndarray, ...]  # each eye's opening grown by OPENING_MARGIN
+    above: np.ndarray  # above the line through the eyes (above_eyes)
 
 
 def own_eyes(lightness: np.ndarray, landmarks: np.ndarray, eyes: np.ndarray, outlines: np.ndarray,
@@ -387,28 +388,36 @@ def own_eyes(lightness: np.ndarray, landmarks: np.ndarray, eyes: np.ndarray, out
         closest.append(near)
     own = np.logical_or.reduce(hulls)
     under = (u >= u[own].min(initial=0)) & (u <= u[own].max(initial=0))
-    return EyeZones(own | above_eyes(shape, moved, eyes - (x0, y0)), under, tuple(hulls), tuple(openings), tuple(closest))
+    above = above_eyes(shape, moved, eyes - (x0, y0))
+    return EyeZones(own | above, under, tuple(hulls), tuple(openings), tuple(closest), above)
 
 
 def up_to_openings(lab: np.ndarray, crop: UprightCrop, mask: np.ndarray, worn: np.ndarray, found: np.ndarray,
                    zones: EyeZones, seen_eyes: np.ndarray, distance: float) -> np.ndarray:
     """Bool mask of a box of the photo (``lab``: its CIELAB colours): the segmenter's mask (``worn``) inside the eyes'
-    own zones, under and between the eyes, that has the mask's colours (mask_edge) and joins ``found``, up to each
-    eye's opening (``zones.closest``; never the segmenter's ``seen_eyes``), and one pixel more for a blurred edge. A
-    mask worn up to the lower lids (a white mask touching them) left a strip inside the own zone's margin. An eye is
-    approached only where its iris (the darkest spot near it: iris_inside) lies in the mesh's outline of it: behind
-    glasses the mesh and dlib have both put an eye on the upper lid, and the iris under it has a printed mask's colours."""
-    clear = (zones.own & ~np.logical_or.reduce(zones.hulls)) | seen_eyes  # above the eyes; the segmenter's eyes
+    own zones, under and between the eyes (not above the line through them), that has the mask's colours (mask_edge)
+    and joins ``found``, up to each eye's opening (``zones.closest``; never the segmenter's ``seen_eyes``), and one
+    pixel more for a blurred edge. A mask worn up to the lower lids (a white mask touching them) left a strip inside the
+    own zone's margin. An eye is approached only where no iris lies under the mesh's outline of it (approachable):
+    behind glasses the mesh and dlib have both put an eye on the upper lid, and the iris under it has a printed mask's
+    colours."""
+    clear = zones.above | seen_eyes
+    centres = [cv2.findNonZero(o.astype(np.uint8)).reshape(-1, 2).mean(axis=0) if o.any() else np.zeros(2) for o in zones.openings]
+    across = (centres[1] - centres[0]) / max(1e-6, float(np.linalg.norm(centres[1] - centres[0])))
+    down = np.array([-across[1], across[0]])  # down the face, photo x y
     for hull, opening, closest in zip(zones.hulls, zones.openings, zones.closest):
-        clear |= closest if iris_inside(lab[..., 0], opening, found, distance) else hull
+        clear |= closest if approachable(lab[..., 0], opening, found, distance, down) else hull
     allowed = np.logical_or.reduce(zones.hulls) & zones.under & ~clear
     add = mask_edge(lab, crop, mask, worn & allowed & ~found, found)
     return add | (grow(add, 1) & allowed)
 
 
-def iris_inside(lightness: np.ndarray, opening: np.ndarray, found: np.ndarray, distance: float) -> bool:
+def approachable(lightness: np.ndarray, opening: np.ndarray, found: np.ndarray, distance: float, down: np.ndarray) -> bool:
     """Whether the darkest spot (CIELAB L blurred over IRIS_BLUR eye distances) within a quarter of an eye distance of
-    this ``opening``'s centre, outside ``found``, lies in the opening (or its rim)."""
+    this ``opening``'s centre, outside ``found``, lies in the opening (or its rim) or above its centre (``down``: the
+    unit vector down the face, photo x y): the iris, or a cap's brim, a brow or a glasses frame darker than it. Below
+    the outline it is an iris the mesh put its outline above (on the 60 real photos: both eyes of a face behind
+    glasses) or a dark mask beside the eye, and the eye is not approached."""
     points = cv2.findNonZero(opening.astype(np.uint8))
     if points is None:
         return False
@@ -419,7 +428,7 @@ def iris_inside(lightness: np.ndarray, opening: np.ndarray, found: np.ndarray, d
         return False
     blurred = cv2.GaussianBlur(lightness, (0, 0), max(0.5, IRIS_BLUR * distance))
     darkest = np.unravel_index(np.argmin(np.where(near, blurred, np.inf)), opening.shape)
-    return bool(grow(opening, 1)[darkest])
+    return bool(grow(opening, 1)[darkest]) or float(np.dot((darkest[1] - cx, darkest[0] - cy), down)) < 0
 
 
 def lightness_range(lightness: np.ndarray, inside: np.ndarray) -> float:

@@ -245,19 +245,21 @@ def test_a_white_mask_up_to_the_lower_lids_is_covered_up_to_the_eyes_and_not_whe
     """worn_mask.up_to_openings: a white mask worn up to 4 px under the eyes lies inside the own zone's margin (12 px);
     the segmenter's mask there, with the mask's colours, is added up to the eye's opening grown by OPENING_MARGIN. Where
     the eye lies 12 px under the mesh's outline of it (behind glasses the mesh and dlib have both put an eye on the
-    upper lid) and the segmenter takes its lower half for the mask, the iris (the darkest spot) is outside the outline:
-    that eye is not approached, its whole own zone stays clear."""
+    upper lid) and the segmenter takes its lower half for the mask, the iris (the darkest spot) is under the outline:
+    that eye is not approached, its whole own zone stays clear. A cap's brim darker than the iris above an eye does
+    not keep it from being approached."""
     p, eyes, image, mesh = _eyes_on_skin()
     image[171:] = (238, 238, 240)  # the mask: its top edge 4 px under the eyes' openings (they end at y 167)
-    lower = image.copy()
+    lower, capped = image.copy(), image.copy()
     centre = (int(eyes[0][0]), int(eyes[0][1]) + 12)
     cv2.ellipse(lower, centre, (18, 7), 0, 0, 360, (245, 245, 245), -1)
     cv2.circle(lower, centre, 6, (40, 30, 30), -1)
+    capped[138:148] = (8, 8, 10)  # a black brim 12 px above the eyes
     box, distance = (0, 480, 0, 400), eye_distance(p)
     rows = np.arange(480)[:, None].repeat(400, axis=1)
     found, worn = rows >= 180, rows >= 171  # the region, held off by the own zone (to y 179); the segmenter's mask
     seen = np.zeros_like(found)
-    for photo, approached in ((image, (True, True)), (lower, (False, True))):
+    for photo, approached in ((image, (True, True)), (lower, (False, True)), (capped, (True, True))):
         lab = cv2.cvtColor(photo, cv2.COLOR_RGB2LAB).astype(np.float32)
         crop = upright_crop(photo, face_frame(p), box)
         zones = own_eyes(lab[..., 0], p, eyes, mesh, box)
