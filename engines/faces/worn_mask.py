@@ -422,13 +422,19 @@ def approachable(lightness: np.ndarray, opening: np.ndarray, found: np.ndarray, 
     if points is None:
         return False
     cx, cy = points.reshape(-1, 2).mean(axis=0)
-    y, x = np.mgrid[:opening.shape[0], :opening.shape[1]]
-    near = (np.hypot(x - cx, y - cy) < 0.25 * distance) & ~found
+    sigma, reach = max(0.5, IRIS_BLUR * distance), 0.25 * distance
+    pad = reach + 4 * sigma  # the blur is taken in a window about the eye: 4 sigmas beyond what is searched
+    x0, y0 = max(0, int(cx - pad)), max(0, int(cy - pad))
+    x1, y1 = min(opening.shape[1], int(cx + pad) + 2), min(opening.shape[0], int(cy + pad) + 2)
+    y, x = np.mgrid[y0:y1, x0:x1]
+    near = (np.hypot(x - cx, y - cy) < reach) & ~found[y0:y1, x0:x1]
     if not near.any():
         return False
-    blurred = cv2.GaussianBlur(lightness, (0, 0), max(0.5, IRIS_BLUR * distance))
-    darkest = np.unravel_index(np.argmin(np.where(near, blurred, np.inf)), opening.shape)
-    return bool(grow(opening, 1)[darkest]) or float(np.dot((darkest[1] - cx, darkest[0] - cy), down)) < 0
+    blurred = cv2.GaussianBlur(np.ascontiguousarray(lightness[y0:y1, x0:x1]), (0, 0), sigma)
+    dy, dx = np.unravel_index(np.argmin(np.where(near, blurred, np.inf)), near.shape)
+    row, col = y0 + int(dy), x0 + int(dx)
+    rim = opening[max(0, row - 1):row + 2, max(0, col - 1):col + 2].any()  # in the opening grown by a pixel
+    return bool(rim) or float(np.dot((col - cx, row - cy), down)) < 0
 
 
 def lightness_range(lightness: np.ndarray, inside: np.ndarray) -> float:
