@@ -9,7 +9,9 @@ eyes. Six parts:
 2. GrabCut (OpenCV) in an upright crop of the face: sure mask under the nose and over the mouth, probably mask
    in the prior, never mask near and above the eyes or far from the face; its colour models, learnt from those
    seeds, find how far the real mask reaches (below the chin, out to the ears); the convex hull of the part
-   that holds the mouth is kept;
+   that holds the mouth is kept; where that part runs into the crop's limit below the face (a turned face looks
+   longer in eye distances than a frontal one; an N95 reaches under the chin), the face is fitted again in a longer
+   crop and what it finds below the limit is added (worn_mask_region);
 3. the top edge: a mask's top (a white hem, a pale fold, a mask worn up to the eyes) often looks unlike the rest
    of it and lies near the eyes, where GrabCut may not go; the pixels just above the region whose colours are
    clearly nearer GrabCut's mask than the skin about the eyes, and that join it, are added (colour continuity);
@@ -63,6 +65,9 @@ MEAN_EYES = ((0.2 + HOLE_MARGIN, 0.07 + HOLE_MARGIN), -np.inf)  # the mean face'
 EYE_MARGIN = 0.2  # eye widths (about HOLE_MARGIN eye distances on the mean face): an eye's opening grown by this much
 MOUTH = ((-0.4, 0.4), (0.9, 1.4))  # (u range, v range): mask for sure
 FAR_U, FAR_V = 1.9, 2.8  # beyond |u| or v: not the mask
+AT_LIMIT = 1.0  # eye distances: GrabCut's mask this wide just above FAR_V runs into it (the mask goes on below)
+LONGER = 0.8  # eye distances: how much further down the crop and FAR_V reach when it does
+BELOW_LIMIT = FAR_V - 0.2  # eye distances below the eyes: below this, the longer fit's region is added
 GRABCUT_ROUNDS = 4
 SEEN_EYES_NEAR = 0.5  # eye distances: ONet's eyes this close to the landmarks' are kept clear as well
 TOP_REACH = 0.25  # eye distances above the top of the prior and the hull that extend_to_top_edge looks at
@@ -106,10 +111,10 @@ def prior(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
-def _box(frame: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The photo box (y0, y1, x0, x1) the crop covers, clipped to the photo."""
+def _box(frame: np.ndarray, shape: tuple[int, int], longer: float = 0.0) -> tuple[int, int, int, int]:
+    """The photo box (y0, y1, x0, x1) the crop covers (``longer``: eye distances further down), clipped to the photo."""
     to_photo = cv2.invertAffineTransform(frame)
-    corners = np.array([(u, v, 1.0) for u in U_RANGE for v in V_RANGE]) @ to_photo.T
+    corners = np.array([(u, v, 1.0) for u in U_RANGE for v in (V_RANGE[0], V_RANGE[1] + longer)]) @ to_photo.T
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
     return max(0, y0), min(shape[0], y1), max(0, x0), min(shape[1], x1)
@@ -123,12 +128,14 @@ def _uv(frame: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, 
 
 @dataclass(frozen=True)
 class UprightCrop:
-    """The face upright, PX pixels per eye distance, over U_RANGE x V_RANGE; u and v of every crop pixel."""
+    """The face upright, PX pixels per eye distance, over U_RANGE x V_RANGE (or further down); u and v of every crop
+    pixel."""
 
     image: np.ndarray  # RGB uint8
     box_to_crop: np.ndarray  # 2 x 3: pixel of the photo box -> crop pixel
     u: np.ndarray
     v: np.ndarray
+    far_v: float = FAR_V  # below this v, not the mask (GrabCut's limit)
 
     def from_box(self, box_mask: np.ndarray) -> np.ndarray:
         """A bool mask of the photo box, in the crop."""
@@ -142,16 +149,17 @@ class UprightCrop:
         return back > 127
 
 
-def upright_crop(rgb: np.ndarray, frame: np.ndarray, box: tuple[int, int, int, int]) -> UprightCrop:
-    """The face of this frame (photo pixel -> u, v) upright; ``box`` is the photo box its masks live in."""
-    width, height = round((U_RANGE[1] - U_RANGE[0]) * PX), round((V_RANGE[1] - V_RANGE[0]) * PX)
+def upright_crop(rgb: np.ndarray, frame: np.ndarray, box: tuple[int, int, int, int], longer: float = 0.0) -> UprightCrop:
+    """The face of this frame (photo pixel -> u, v) upright; ``box`` is the photo box its masks live in; ``longer``:
+    the crop and GrabCut's limit reach this many eye distances further down."""
+    width, height = round((U_RANGE[1] - U_RANGE[0]) * PX), round((V_RANGE[1] + longer - V_RANGE[0]) * PX)
     to_crop = PX * frame - np.array([[0, 0, U_RANGE[0] * PX], [0, 0, V_RANGE[0] * PX]])
     image = cv2.warpAffine(rgb, to_crop, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     y0, _, x0, _ = box
     box_to_crop = to_crop.copy()
     box_to_crop[:, 2] += to_crop[:, :2] @ (x0, y0)
     u, v = np.meshgrid((np.arange(width) + 0.5) / PX + U_RANGE[0], (np.arange(height) + 0.5) / PX + V_RANGE[0])
-    return UprightCrop(image, box_to_crop, u, v)
+    return UprightCrop(image, box_to_crop, u, v, FAR_V + longer)
 
 
 def grabcut_mask(crop: UprightCrop, likely: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +169,7 @@ def grabcut_mask(crop: UprightCrop, likely: np.ndarray) -> tuple[np.ndarray, np.
     labels = np.full(u.shape, cv2.GC_PR_BGD, np.uint8)
     labels[likely] = cv2.GC_PR_FGD
     labels[mouth] = cv2.GC_FGD
-    labels[eye_zone(u, v, NEAR_EYES) | (np.abs(u) > FAR_U) | (v > FAR_V)] = cv2.GC_BGD
+    labels[eye_zone(u, v, NEAR_EYES) | (np.abs(u) > FAR_U) | (v > crop.far_v)] = cv2.GC_BGD
     cv2.setRNGSeed(0)  # GrabCut's k-means start: the same region every time
     cv2.grabCut(crop.image, labels, None, np.zeros((1, 65)), np.zeros((1, 65)), GRABCUT_ROUNDS, cv2.GC_INIT_WITH_MASK)
     found = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.uint8)
@@ -295,14 +303,33 @@ def learned_parts(crop: UprightCrop, net: "WornMaskNet") -> tuple[np.ndarray, np
 def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True, segmenter: bool = True) -> np.ndarray:
     """H x W bool: the worn mask of the face with these landmarks, grown by HOLE_MARGIN, never over the eyes.
     ``refine=False``: from the landmarks alone (the prior: no GrabCut, no segmenter, no face mesh);
-    ``segmenter=False``: fitted by colours alone (as without the segmenter's weights)."""
+    ``segmenter=False``: fitted by colours alone (as without the segmenter's weights). Where GrabCut's mask runs into
+    its limit below the face (FAR_V) across AT_LIMIT eye distances, the mask goes on below it (a turned face, whose eyes
+    look closer together than the face is long; an N95 under the chin): the face is fitted again in a crop reaching
+    LONGER eye distances further down, and what that fit finds below BELOW_LIMIT is added."""
     landmarks = np.asarray(landmarks, np.float64)
+    out, at_limit = _fitted(rgb, landmarks, refine, segmenter, 0.0)
+    if at_limit:
+        longer, _ = _fitted(rgb, landmarks, refine, segmenter, LONGER)
+        new = longer & ~out
+        if new.any():
+            ys, xs = np.nonzero(new)
+            box = (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
+            below = _uv(face_frame(landmarks), box)[1] > BELOW_LIMIT
+            out[box[0]:box[1], box[2]:box[3]] |= new[box[0]:box[1], box[2]:box[3]] & below
+    return out
+
+
+def _fitted(rgb: np.ndarray, landmarks: np.ndarray, refine: bool, segmenter: bool, longer: float) -> tuple[np.ndarray, bool]:
+    """worn_mask_region fitted in a crop reaching ``longer`` eye distances further down than V_RANGE (and GrabCut's
+    limit with it), and whether GrabCut's mask ran into that limit (runs_into_limit)."""
     frame = face_frame(landmarks)
-    box = _box(frame, rgb.shape[:2])
+    box = _box(frame, rgb.shape[:2], longer)
     y0, y1, x0, x1 = box
     out = np.zeros(rgb.shape[:2], bool)
+    at_limit = False
     if y1 <= y0 or x1 <= x0:
-        return out
+        return out, at_limit
     region = prior((y1 - y0, x1 - x0), landmarks - (x0, y0))
     near, eyes = eye_zone(*_uv(frame, box), NEAR_EYES), eye_centres(landmarks)
     seen = onet(rgb, eyes)[1]
@@ -314,9 +341,10 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
     margin = round(HOLE_MARGIN * distance)
     by_colour = np.zeros_like(region)
     if refine:
-        crop = upright_crop(rgb, frame, box)
+        crop = upright_crop(rgb, frame, box, longer)
         likely = crop.from_box(region)
         mask, hull = grabcut_mask(crop, likely)
+        at_limit = runs_into_limit(crop, mask)
         region |= crop.to_box(hull, box)
         by_colour = crop.to_box(mask | extend_to_top_edge(crop, mask, hull, likely | hull, crop.from_box(never)), box)
     found = (grow(region & ~near, margin) & ~near) | (grow(by_colour, margin) & ~never)
@@ -344,7 +372,14 @@ def worn_mask_region(rgb: np.ndarray, landmarks: np.ndarray, refine: bool = True
         if net is not None and sure >= MESH_SURE:  # after: the margin eyes_reached takes out held a mask's top edge
             found |= up_to_openings(lab, crop, mask, worn, found, zones, grow(eyes_seen, 1), distance)
     out[y0:y1, x0:x1] = found
-    return out
+    return out, at_limit
+
+
+def runs_into_limit(crop: UprightCrop, mask: np.ndarray) -> bool:
+    """Whether GrabCut's ``mask`` (in ``crop``) spans AT_LIMIT eye distances across in the last tenth of an eye
+    distance above its limit (``crop.far_v``)."""
+    band = (crop.v > crop.far_v - 0.1) & (crop.v < crop.far_v)
+    return float((mask & band).any(axis=0).sum()) / PX >= AT_LIMIT
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,23 @@ def test_a_white_mask_up_to_the_lower_lids_is_covered_up_to_the_eyes_and_not_whe
         assert not (added & ~grow(worn, 1)).any(), "the segmenter's mask, and a pixel about it for a blurred edge"
 
 
+@pytest.mark.parametrize("bottom, reached", [(600, True), (440, False)], ids=["long", "short"])
+def test_a_mask_that_runs_past_grabcuts_limit_is_followed_further_down(bottom, reached):
+    """worn_mask.worn_mask_region: a green mask from the nose down to 3.7 eye distances below the eyes (a turned face
+    or an N95 under the chin; GrabCut stops at FAR_V, 2.8) is fitted again in a longer crop and covered to its bottom;
+    below one that ends at 2.3 eye distances nothing is added."""
+    p = synthetic_landmarks() * 4  # eyes at y 160, eye distance 120 px
+    rgb = np.full((700, 400, 3), (30, 28, 32), np.uint8)  # a dark backdrop
+    cv2.ellipse(rgb, (200, 250), (120, 170), 0, 0, 360, (200, 160, 140), -1)  # the face
+    cv2.fillPoly(rgb, [np.array([(110, 220), (290, 220), (300, bottom - 60), (200, bottom), (100, bottom - 60)], np.int32)], (60, 170, 120))
+    region = worn_mask_region(rgb, p)
+    assert region[230:min(480, bottom - 70), 130:270].all(), "the mask's body"
+    if reached:
+        assert region[bottom - 60:bottom - 5, 190:210].all(), "down to the mask's bottom, past GrabCut's limit (y 496)"
+    else:
+        assert not region[bottom + 40:].any(), "nothing far below a mask that ends above the limit"
+
+
 def test_the_mask_edge_takes_a_black_mask_beside_dark_lashes_and_not_the_skin():
     """worn_mask.mask_edge: a pixel beside the region is the mask's when it is much nearer the mask's colours than the
     skin's median. The skin about the eyes holds lashes and shadows as dark as a black mask's edge (on a real photo
