@@ -14,7 +14,8 @@ eyes. Six parts:
    crop and what it finds below the limit is added (worn_mask_region);
 3. the top edge: a mask's top (a white hem, a pale fold, a mask worn up to the eyes) often looks unlike the rest
    of it and lies near the eyes, where GrabCut may not go; the pixels just above the region whose colours are
-   clearly nearer GrabCut's mask than the skin about the eyes, and that join it, are added (colour continuity);
+   clearly nearer GrabCut's mask than the skin about the eyes, or that are a thin white band (white_hem), and that
+   join it, are added (colour continuity);
 4. the union, grown by Algorithm 1's HOLE_MARGIN and kept off the eyes, both where the landmarks put them and
    where MTCNN's ONet sees them (behind glasses the two can differ): the prior and GrabCut's hull stay out of a
    wide zone about the eyes (NEAR_EYES: landmark shapes are not trusted that close); what is found by its colours
@@ -34,7 +35,7 @@ eyes. Six parts:
    keep a strip of mask under a lower lid uncovered; the mesh finds the eye from a crop of the face. So the region
    reaches the mask's edge up to the eyes' own zone (own_eyes: the mesh's outline grown, and the landmarks' unless
    it holds plain skin where the mesh's holds an eye): the segmenter's mask there that has the mask's colours at
-   the photo's resolution (mask_edge), and the margin about it; a mask worn up to the lower lids lies inside that
+   the photo's resolution (mask_edge) or a white hem (hem_beside), and the margin about it; a mask worn up to the lower lids lies inside that
    zone, and the segmenter's mask there with the mask's colours is added up to the eye's opening as the mesh outlines
    it, for each eye with no iris under that outline (up_to_openings), after an eye the region reaches into, as the
    mesh outlines it, is taken out with MESH_EYE_MARGIN about it (that margin held a mask's top edge).
@@ -87,6 +88,10 @@ CLEARER_EYE = 1.25  # the mesh's outline of an eye holding this many times the l
 OPENING_MARGIN = 0.02  # eye distances: the mesh's eye outline grown by this much is the closest the worn mask's own
 # pixels come to an eye (up_to_openings)
 IRIS_BLUR = 0.03  # eye distances: the blur before the darkest spot near an eye is taken for its iris (approachable)
+HEM_WHITE, HEM_GREY, HEM_LIGHTER = 0.85, 4, 20  # a white hem (white_hem): CIELAB L above this share of its range
+# and HEM_LIGHTER (8-bit) above the skin's median, a and b within HEM_GREY of grey
+HEM_TALL = 0.1  # eye distances: white taller than twice this (a backdrop, a collar) is no hem; a hem is looked for
+# this far from the region
 MASK_NEAR = 0.7  # a pixel at the mask's edge is the mask's colour when at most this share as far (CIELAB) from its
 # colours as from the skin's
 
@@ -203,7 +208,7 @@ def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, hull: np.ndarray, re
                        ) -> np.ndarray:
     """The pixels above GrabCut's ``hull`` (up to TOP_REACH above ``region``, its union with the prior; never where
     ``never``) whose colours are the mask's, and that join the hull: at most CLEARLY as far (CIELAB) from the colours
-    of ``mask`` (what GrabCut found) as from those of the skin about the eyes. The top edge of a mask (a white hem, a pale fold, a mask
+    of ``mask`` (what GrabCut found) as from those of the skin about the eyes, or a white hem (white_hem). The top edge of a mask (a white hem, a pale fold, a mask
     worn up to the eyes) often looks unlike the rest of it, and GrabCut, which keeps away from the eyes, leaves it
     out; the prior covers it only where the landmarks put it, and not near the eyes."""
     rows = np.arange(hull.shape[0])[:, None]
@@ -214,6 +219,7 @@ def extend_to_top_edge(crop: UprightCrop, mask: np.ndarray, hull: np.ndarray, re
     lab = cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB).astype(np.float32)
     like = np.zeros_like(hull)
     like[above] = _nearest(lab[above], _centres(lab[mask])) < CLEARLY ** 2 * _nearest(lab[above], _centres(lab[skin]))
+    like |= above & white_hem(lab, float(np.median(lab[skin][:, 0])), round(HEM_TALL * PX))
     _, parts = cv2.connectedComponents((hull | like).astype(np.uint8), connectivity=4)
     return like & np.isin(parts, np.unique(parts[hull]))
 
@@ -222,6 +228,29 @@ def skin_about_eyes(crop: UprightCrop) -> np.ndarray:
     """The crop's skin about and above the eyes (SKIN), less the eyes themselves: the skin colours are taken here."""
     u, v = crop.u, crop.v
     return (np.abs(u) < SKIN[0]) & (v > SKIN[1][0]) & (v < SKIN[1][1]) & ~eye_zone(u, v, MEAN_EYES)
+
+
+def white_hem(lab: np.ndarray, skin_lightness: float, tall: int) -> np.ndarray:
+    """Bool mask (``lab``: 8-bit CIELAB, float): white and grey (HEM_WHITE, HEM_GREY), HEM_LIGHTER lighter than the
+    skin's median ``skin_lightness``, and not in a white run of more than 2 * ``tall`` + 1 pixels up and down (a
+    backdrop, a collar, a pale cheek): a mask's white hem, which looks like neither its body nor the skin (a
+    surgical mask's yellow body under a white hem beside a white backdrop: Screenshot (263).jpg)."""
+    white = (lab[..., 0] > max(HEM_WHITE * 255, skin_lightness + HEM_LIGHTER)) & (np.abs(lab[..., 1:] - 128).max(axis=2) < HEM_GREY)
+    column = np.ones((2 * tall + 1, 1), np.uint8)
+    return white & ~(cv2.dilate(cv2.erode(white.astype(np.uint8), column), column) > 0)
+
+
+def hem_beside(lab: np.ndarray, crop: UprightCrop, region: np.ndarray, zone: np.ndarray, distance: float) -> np.ndarray:
+    """Bool mask of a box of the photo (``lab``: its CIELAB colours): a white hem (white_hem) in ``zone`` within
+    HEM_TALL of ``region`` that joins it. Beside the eyes, where the top edge (extend_to_top_edge) does not look."""
+    skin = skin_about_eyes(crop)
+    if not skin.any():
+        return np.zeros_like(region)
+    tall = round(HEM_TALL * distance)
+    lightness = float(np.median(cv2.cvtColor(crop.image, cv2.COLOR_RGB2LAB)[..., 0][skin]))
+    band = zone & grow(region, tall) & ~region & white_hem(lab, lightness, tall)
+    _, parts = cv2.connectedComponents((region | band).astype(np.uint8), connectivity=4)
+    return band & np.isin(parts, np.unique(parts[region]))
 
 
 def likelier_eyes(rgb: np.ndarray, landmarks: np.ndarray, seen: np.ndarray) -> np.ndarray:
@@ -365,6 +394,7 @@ def _fitted(rgb: np.ndarray, landmarks: np.ndarray, refine: bool, segmenter: boo
             zones = own_eyes(lab[..., 0], landmarks, eyes, outlines, box)
             own, under = zones.own, zones.under
             edge = (reach & found) | mask_edge(lab, crop, mask, reach & ~found & ~own, found)
+            edge |= hem_beside(lab, crop, found | edge, never & ~own & under, distance)
             found |= edge | (grow(edge, margin) & never & ~own & under)  # the margin, where the eyes' zones kept it off
         if net is not None:
             found &= ~grow(eyes_seen, round(SEEN_EYE_MARGIN * distance))

@@ -20,6 +20,7 @@ from engines.faces.worn_mask import (
     mask_edge,
     own_eyes,
     up_to_openings,
+    white_hem,
     upright_crop,
     worn_mask_region,
 )
@@ -287,6 +288,20 @@ def test_a_mask_that_runs_past_grabcuts_limit_is_followed_further_down(bottom, r
         assert region[bottom - 60:bottom - 5, 190:210].all(), "down to the mask's bottom, past GrabCut's limit (y 496)"
     else:
         assert not region[bottom + 40:].any(), "nothing far below a mask that ends above the limit"
+
+
+def test_a_white_hem_is_white_thin_and_lighter_than_the_skin():
+    """worn_mask.white_hem: a band of white 4 px tall is a hem; a white backdrop 40 px tall is not, nor a yellow band,
+    nor white no lighter than the skin's median (a pale face)."""
+    rgb = np.full((120, 60, 3), (200, 160, 140), np.uint8)  # skin
+    rgb[20:24] = (250, 250, 248)  # a hem
+    rgb[40:80] = (250, 250, 248)  # a backdrop
+    rgb[100:104] = (240, 200, 40)  # a yellow band
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    skin = float(lab[0, 0, 0])
+    hem = white_hem(lab, skin, 4)
+    assert hem[20:24].all() and not hem[:20].any() and not hem[24:].any()
+    assert not white_hem(lab, 250.0, 4).any(), "white no lighter than a pale skin"
 
 
 def test_the_mask_edge_takes_a_black_mask_beside_dark_lashes_and_not_the_skin():
